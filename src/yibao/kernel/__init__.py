@@ -1,0 +1,1 @@
+"""The shared kernel: money, dates, errors and the NHSA code tables. Pure: standard library only."""
