@@ -1,0 +1,1 @@
+"""The catalogue: drugs, service items and materials, institutions and the catalogue mapping."""

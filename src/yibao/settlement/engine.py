@@ -1,0 +1,236 @@
+"""The pure settlement engine: a visit, a policy, a catalogue and the year's counters in; a settlement out.
+
+Order (``settlement.md`` §2.2 and Decisions §4), each step recorded in the trace with its clause:
+
+1. split every line net of its refunds (``settlement.split``) and sum the four components;
+2. 起付线: per admission (by admission number in the year) or annual (less what the year has paid);
+3. 统筹基金: the policy-range amount above the deductible, in segments at the tier's ratios (plus the
+   retiree bonus, less an out-of-area reduction), capped by what is left of the annual limits;
+4. 公务员医疗补助 on the deductible and the co-payment; 5. second layers (大额补助 / 大病保险)
+   in yearly segments; 6. 医疗救助 last, on the policy-range burden still left to the person;
+7. the person's share, from the personal account where allowed and asked, the rest in cash.
+
+Every fund amount is rounded to the fen when computed; cash is the remainder. A mid-stay or final
+settlement after an earlier one computes the whole stay from the counters *before* the stay and
+returns the difference, so the counters move by the difference only. :func:`reverse` mirrors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from yibao.catalog.model import CatalogEntry
+from yibao.kernel.codes import FundPayType
+from yibao.kernel.money import ZERO, ratio_places
+from yibao.policy.model import Policy
+from yibao.settlement import funds
+from yibao.settlement.funds import Ledger
+from yibao.settlement.model import (
+    Accumulators,
+    Amounts,
+    FundPayment,
+    LineSplit,
+    Settlement,
+    SettlementKind,
+    TraceStep,
+    Visit,
+)
+from yibao.settlement.split import net_lines, split_lines
+
+__all__ = ["YearState", "reverse", "settle"]
+
+
+@dataclass(frozen=True, slots=True)
+class YearState:
+    """What settlement reads of a person: the year's counters and the personal-account balance."""
+
+    accumulators: Accumulators
+    balance: Decimal = ZERO
+
+
+def settle(
+    visit: Visit,
+    *,
+    policy: Policy,
+    catalog: Mapping[str, CatalogEntry],
+    state: YearState,
+    setl_id: str,
+    setl_time: datetime,
+    prior: Settlement | None = None,
+) -> Settlement:
+    """Settle ``visit``; ``prior`` is the visit's latest earlier settlement (mid-stay), if any."""
+    plan = policy.plan(visit.insutype)
+    care = plan.care_for(visit.med_type)
+    lines = split_lines(net_lines(visit.lines), catalog, visit.institution.tier)
+    before = state.accumulators
+    balance = state.balance
+    if prior is not None:
+        before = before.minus(prior.visit_delta)
+        balance += prior.visit_amounts.acct_pay
+    ledger = Ledger(_line_totals(lines, _sum_lines(lines)))
+    ctx = funds.Context(policy, plan, care, visit, before, balance)
+    full_amounts, full_funds, pool_ratio = _calculate(ctx, ledger)
+    full_delta = Accumulators(ledger.delta)
+    kind = SettlementKind.MID_STAY if visit.mid_setl_flag else SettlementKind.FINAL
+    amounts, funds_rows, delta = full_amounts, full_funds, full_delta
+    trace = ledger.trace
+    prior_ids: tuple[str, ...] = ()
+    if prior is not None:
+        amounts = full_amounts.minus(prior.visit_amounts)
+        funds_rows = _fund_differences(full_funds, prior.visit_funds)
+        delta = full_delta.minus(prior.visit_delta)
+        prior_ids = (*prior.prior_setl_ids, prior.setl_id)
+        trace.append(_difference_step(prior, amounts))
+    return Settlement(
+        setl_id=setl_id,
+        kind=kind,
+        visit=visit,
+        setl_time=setl_time,
+        policy_region=policy.region,
+        policy_version=policy.version,
+        policy_file=policy.source_file,
+        amounts=amounts,
+        pool_prop_selfpay=pool_ratio,
+        funds=funds_rows,
+        lines=lines,
+        trace=tuple(trace),
+        delta=delta,
+        visit_amounts=full_amounts,
+        visit_funds=full_funds,
+        visit_delta=full_delta,
+        balc=state.balance - amounts.acct_pay,
+        prior_setl_ids=prior_ids,
+    )
+
+
+def reverse(
+    original: Settlement, *, setl_id: str, setl_time: datetime, balance: Decimal
+) -> Settlement:
+    """冲正: the exact mirror of ``original``; ``balance`` is the account balance now."""
+    amounts = original.amounts.negated()
+    step = TraceStep(
+        "reversal",
+        f"撤销结算 {original.setl_id}：各项金额按原结算反向冲回，年度累计与个人账户同步恢复",
+        amounts.medfee_sumamt,
+    )
+    prior_amounts = original.visit_amounts.minus(original.amounts)
+    prior_delta = original.visit_delta.minus(original.delta)
+    prior_funds = _fund_differences(original.visit_funds, original.funds)
+    return replace(
+        original,
+        setl_id=setl_id,
+        kind=SettlementKind.REVERSAL,
+        setl_time=setl_time,
+        amounts=amounts,
+        funds=tuple(f.mirrored() for f in original.funds),
+        lines=tuple(_mirror_line(line) for line in original.lines),
+        trace=(*original.trace, step),
+        delta=original.delta.negated(),
+        visit_amounts=prior_amounts,
+        visit_funds=prior_funds,
+        visit_delta=prior_delta,
+        balc=balance - amounts.acct_pay,
+        reverses=original.setl_id,
+    )
+
+
+def _sum_lines(lines: tuple[LineSplit, ...]) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+    total = ful = over = pre = inscp = ZERO
+    for line in lines:
+        total += line.det_item_fee_sumamt
+        ful += line.fulamt_ownpay_amt
+        over += line.overlmt_amt
+        pre += line.preselfpay_amt
+        inscp += line.inscp_scp_amt
+    return total, ful, over, pre, inscp
+
+
+def _line_totals(
+    lines: tuple[LineSplit, ...], sums: tuple[Decimal, Decimal, Decimal, Decimal, Decimal]
+) -> funds.LineTotals:
+    total, ful, over, pre, inscp = sums
+    counted = sum(1 for line in lines if line.fulamt_ownpay_amt)
+    text = (
+        f"明细分割：{len(lines)} 条明细，医疗费总额 {total} 元 = 全自费 {ful}（{counted} 条）"
+        f" + 超限价 {over} + 先行自付 {pre} + 政策范围内 {inscp}"
+    )
+    return funds.LineTotals(total, ful, over, pre, inscp, TraceStep("line_split", text, total))
+
+
+def _calculate(
+    ctx: funds.Context, ledger: Ledger
+) -> tuple[Amounts, tuple[FundPayment, ...], Decimal]:
+    """Run every fund in order on the whole visit; returns amounts, fund rows and the pool ratio."""
+    dedc = funds.apply_deductible(ledger, ctx)
+    pool = funds.pay_pool(ledger, ctx, dedc)
+    cvl = funds.pay_civil_servant(ledger, ctx, dedc, pool)
+    layers = funds.pay_layers(ledger, ctx, pool)
+    aid = funds.pay_medical_aid(ledger, ctx)
+    others = [cvl, *layers, aid]
+    paid = [pool.row, *(row for row in others if row is not None and row.fund_payamt)]
+    fund_sum = sum((p.fund_payamt for p in paid), ZERO)
+    totals = ledger.totals
+    psn_part = totals.medfee - fund_sum
+    acct = funds.pay_from_account(ledger, ctx, psn_part)
+    by_fund = {p.fund_pay_type: p.fund_payamt for p in paid}
+    amounts = Amounts(
+        medfee_sumamt=totals.medfee,
+        fulamt_ownpay_amt=totals.fulamt,
+        overlmt_selfpay=totals.overlmt,
+        preselfpay_amt=totals.preselfpay,
+        inscp_scp_amt=totals.inscp,
+        act_pay_dedc=dedc,
+        hifp_pay=pool.row.fund_payamt,
+        cvlserv_pay=by_fund.get(FundPayType.CIVIL_SERVANT, ZERO),
+        hifes_pay=by_fund.get(FundPayType.ENTERPRISE_SUPPLEMENT, ZERO),
+        hifmi_pay=by_fund.get(FundPayType.RESIDENT_SERIOUS_ILLNESS, ZERO),
+        hifob_pay=by_fund.get(FundPayType.LARGE_EXPENSE, ZERO),
+        hifdm_pay=by_fund.get(FundPayType.DISABLED_SERVICEMEN, ZERO),
+        maf_pay=by_fund.get(FundPayType.MEDICAL_AID, ZERO),
+        fund_pay_sumamt=fund_sum,
+        psn_part_amt=psn_part,
+        acct_pay=acct,
+        psn_cash_pay=psn_part - acct,
+    )
+    ledger.note(
+        "person",
+        f"个人负担 {psn_part} 元 = 医疗费总额 {totals.medfee} − 基金支付 {fund_sum}；"
+        f"其中个人账户 {acct}，现金 {psn_part - acct}",
+        psn_part,
+    )
+    return amounts, tuple(paid), ratio_places(pool.ratio)
+
+
+def _fund_differences(
+    full: tuple[FundPayment, ...], prior: tuple[FundPayment, ...]
+) -> tuple[FundPayment, ...]:
+    earlier = {row.fund_pay_type: row for row in prior}
+    rows = [row.minus(earlier.pop(row.fund_pay_type, None)) for row in full]
+    rows.extend(row.mirrored() for row in earlier.values())
+    return tuple(rows)
+
+
+def _difference_step(prior: Settlement, amounts: Amounts) -> TraceStep:
+    ids = "、".join((*prior.prior_setl_ids, prior.setl_id))
+    return TraceStep(
+        "difference",
+        f"本次住院此前已结算（{ids}），本次只结算全程计算结果与已结算金额之差："
+        f"医疗费 {amounts.medfee_sumamt} 元，基金 {amounts.fund_pay_sumamt} 元，"
+        f"个人负担 {amounts.psn_part_amt} 元",
+        amounts.psn_part_amt,
+    )
+
+
+def _mirror_line(line: LineSplit) -> LineSplit:
+    return replace(
+        line,
+        det_item_fee_sumamt=-line.det_item_fee_sumamt,
+        cnt=-line.cnt,
+        fulamt_ownpay_amt=-line.fulamt_ownpay_amt,
+        overlmt_amt=-line.overlmt_amt,
+        preselfpay_amt=-line.preselfpay_amt,
+        inscp_scp_amt=-line.inscp_scp_amt,
+    )

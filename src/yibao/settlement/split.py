@@ -1,0 +1,104 @@
+"""The line split (明细分割): one fee line into 全自费 / 超限价 / 先行自付 / 政策范围内.
+
+Order (``settlement.md``, Decisions §1), with ``det = det_item_fee_sumamt``:
+
+1. ``fulamt_ownpay_amt = det`` when the code is not in the care region's catalogue on the visit's
+   settlement day (see ``Visit.settle_day``), is 丙类, or is restricted (限制使用) and the hospital
+   has not confirmed the restriction is met (``hosp_appr_flag`` ≠ 1); otherwise 0.
+2. ``overlmt_amt = max(0, pric − ceiling) × cnt``, the ceiling being the entry's price ceiling for the
+   institution's tier; rounded to the fen.
+3. ``preselfpay_amt = (det − fulamt − overlmt) × selfpay_prop``; rounded to the fen. 甲类 has share 0.
+4. ``inscp_scp_amt`` is the remainder, so the four add up to ``det`` exactly.
+
+A refund line (negative ``cnt``) split on its own mirrors its original to the fen (rounding is
+half-up away from zero), which is what 2301 answers for it. A *settlement*, however, splits each
+original line net of its refunds (:func:`net_lines`): the original's count and amount less what was
+refunded, with the original's flags. Splitting the net keeps every component of the visit exact
+and never negative, where adding separately rounded partial refunds could leave a stray −0.01.
+可报丙类 (04) is treated as 乙类: it is paid after its self-pay share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from yibao.catalog.model import CatalogEntry
+from yibao.kernel.codes import ChrgitmLv, HospApprFlag
+from yibao.kernel.money import ZERO, fen
+from yibao.kernel.tiers import HospitalTier
+from yibao.settlement.model import FeeLine, LineSplit
+
+__all__ = ["net_lines", "split_line", "split_lines"]
+
+_CLASS_C = ChrgitmLv.CLASS_C.value
+_APPROVED = HospApprFlag.APPROVED.value
+_OUT_OF_CATALOGUE = "目录外项目，全自费"
+
+
+def split_line(line: FeeLine, entry: CatalogEntry | None, tier: HospitalTier) -> LineSplit:
+    """Split one line with its catalogue entry (None: the code is not listed)."""
+    det = line.det_item_fee_sumamt
+    if entry is None:
+        return LineSplit(
+            line.feedetl_sn, det, line.cnt, line.pric, None, ZERO,
+            det, ZERO, ZERO, ZERO, "", "", "0", _OUT_OF_CATALOGUE,
+        )  # fmt: skip
+    ceiling = entry.price_ceilings.get(tier)
+    restricted = entry.restricted
+    if entry.chrgitm_lv == _CLASS_C:
+        memo = "丙类，全自费"
+    elif restricted and line.hosp_appr_flag != _APPROVED:
+        memo = f"限制使用（{entry.restriction}）未确认符合，全自费"
+    else:
+        memo = ""
+    if memo:
+        return LineSplit(
+            line.feedetl_sn, det, line.cnt, line.pric, ceiling, entry.selfpay_prop,
+            det, ZERO, ZERO, ZERO, entry.chrgitm_lv, entry.med_chrgitm_type,
+            "1" if restricted else "0", memo,
+        )  # fmt: skip
+    over = ZERO
+    if ceiling is not None and line.pric > ceiling:
+        over = fen((line.pric - ceiling) * line.cnt)
+        over = min(over, det) if det >= 0 else max(over, det)
+        memo = f"单价超过{tier.label}限价 {ceiling}"
+    prop = entry.selfpay_prop
+    pre = fen((det - over) * prop) if prop else ZERO
+    return LineSplit(
+        line.feedetl_sn, det, line.cnt, line.pric, ceiling, prop,
+        ZERO, over, pre, det - over - pre, entry.chrgitm_lv, entry.med_chrgitm_type,
+        "1" if restricted else "0", memo,
+    )  # fmt: skip
+
+
+def split_lines(
+    lines: tuple[FeeLine, ...], catalog: Mapping[str, CatalogEntry], tier: HospitalTier
+) -> tuple[LineSplit, ...]:
+    """Split every line of a visit with one catalogue view (the care region's, on the visit's day)."""
+    get = catalog.get
+    return tuple(split_line(line, get(line.med_list_codg), tier) for line in lines)
+
+
+def net_lines(lines: tuple[FeeLine, ...]) -> tuple[FeeLine, ...]:
+    """Each original line net of its refund lines (which point at it by ``init_feedetl_sn``)."""
+    if all(line.init_feedetl_sn is None for line in lines):
+        return lines
+    refunds: dict[str, list[FeeLine]] = {}
+    for line in lines:
+        if line.init_feedetl_sn is not None:
+            refunds.setdefault(line.init_feedetl_sn, []).append(line)
+    netted = []
+    for line in lines:
+        if line.init_feedetl_sn is not None:
+            continue
+        backs = refunds.get(line.feedetl_sn)
+        if backs:
+            line = replace(
+                line,
+                cnt=line.cnt + sum(back.cnt for back in backs),
+                det_item_fee_sumamt=line.det_item_fee_sumamt
+                + sum(back.det_item_fee_sumamt for back in backs),
+            )
+        netted.append(line)
+    return tuple(netted)
