@@ -1,0 +1,378 @@
+"""Build the demo catalogue of 示范市 (region 990100) from the shipped rule-library CSVs.
+
+The codes and names are real: every distinct national drug code of the drug rule files (sheet2,
+国标代码 / 药品代码 with 药品通用名) and every service-item code with a name in the item rule files
+of ``data/two_libraries/csv/``. Everything else is a DEMO VALUE derived from ``sha256`` of the
+code, so the output is the same on every run: the class (≈50% 甲类, 40% 乙类, 10% 丙类), the
+self-pay share, the price ceilings of ~30% of the entries, the fee type of items. Drugs of the
+限定… rule files are restricted (``lmt_used_flag`` 1) with the rule's restriction as text. Eight
+chosen codes get forced values so that golden tests can rely on one code per role, and five
+invented materials (演示耗材) are added, since the shared data has no material codes.
+
+Writes ``src/yibao/demo/data/catalog/`` (catalog.csv, institutions.csv, mapping.csv, README.md)::
+
+    python tools/build_demo_catalog.py          # (re)write the files and print the role table
+    python tools/build_demo_catalog.py --check  # exit 1 if regenerating would change a file
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from yibao.catalog.formats import FileKind, write_catalog_csv
+from yibao.catalog.model import CatalogEntry, Institution, MappingEntry
+from yibao.kernel.codes import ChrgitmLv, HospLv, ListType, MedChrgitmType
+from yibao.kernel.tiers import HospitalTier
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "data" / "two_libraries" / "csv"
+OUTPUT = ROOT / "src" / "yibao" / "demo" / "data" / "catalog"
+REGION = "990100"
+BEGIN = date(2024, 1, 1)
+HOSPITAL = "H99010000001"
+MAPPED = 50
+
+# Item rule files: (file, ((name column, code column), ...)).
+ITEM_SOURCES = (
+    ("【第一批】项目规则库(限定年龄对象).sheet1.csv", (("项目名称", "国标代码"),)),
+    ("【第一批】项目规则库(限定性别对象).sheet1.csv", (("项目名称", "国标代码"),)),
+    (
+        "【第七批】项目规则库（重复收费）.sheet1.csv",
+        (("主项名称", "主项编码"), ("从项名称", "从项编码")),
+    ),
+    ("【第二批】项目规则库（限定主次操作）.sheet1.csv", (("项目名称", "国标代码"),)),
+    ("【第八批-1】项目规则库（限定频次）.sheet1.csv", (("项目名称", "项目编码"),)),
+    ("【第八批-2】项目规则库（限定年龄）.sheet1.csv", (("项目名称", "项目代码"),)),
+    ("【第八批-3】项目规则库（限定疗程）.sheet1.csv", (("项目名称", "项目代码"),)),
+    ("【第八批-4】项目规则库（限定周期）.sheet1.csv", (("项目名称", "项目代码"),)),
+)
+# Item fee type (med_chrgitm_type) by a word of the name, first match wins, then by chapter.
+ITEM_WORDS = (
+    ("床位", "01"),
+    ("诊查", "02"),
+    ("监护", "07"),
+    ("护理", "07"),
+    ("术", "06"),
+    ("检查", "03"),
+    ("造影", "03"),
+    ("化验", "04"),
+    ("测定", "04"),
+)
+ITEM_CHAPTERS = {"21": "03", "22": "03", "23": "03", "25": "04", "26": "04", "27": "04", "33": "06"}
+B_SHARES = (Decimal("0.05"), Decimal("0.10"), Decimal("0.15"), Decimal("0.20"))
+MATERIALS = (
+    "一次性使用无菌注射器",
+    "一次性使用输液器",
+    "医用脱脂纱布",
+    "一次性使用导尿管",
+    "冠状动脉药物洗脱支架",
+)
+
+
+@dataclass(frozen=True)
+class Role:
+    """A code that golden tests rely on, with the values the tool forces on it."""
+
+    key: str
+    label: str
+    code: str
+    chrgitm_lv: ChrgitmLv
+    selfpay_prop: str
+    ceiling_tier3: str | None = None  # lower tiers get 90%, 80% and 70% of it
+    restricted: bool = False
+
+
+A, B, C = ChrgitmLv.CLASS_A, ChrgitmLv.CLASS_B, ChrgitmLv.CLASS_C
+ROLES = (
+    Role("drug_a", "甲类药品，无限价", "XG01AFK079A008010100225", A, "0"),
+    Role("drug_b10", "乙类药品，先行自付 0.10，无限价", "ZA14AAX0455010100286", B, "0.10"),
+    Role("drug_b20", "乙类药品，先行自付 0.20", "XB05BAF150B002010100269", B, "0.20"),
+    Role("drug_c", "丙类药品", "XG04BET001A001010100299", C, "0"),
+    Role(
+        "drug_restricted",
+        "限制使用药品（乙类 0.10）",
+        "ZA12CAD0073010100142",
+        B,
+        "0.10",
+        restricted=True,
+    ),
+    Role("item_a_ceiling", "甲类诊疗项目，有三级限价", "001109000010000", A, "0", "50.00"),
+    Role("item_b_ceilings", "乙类诊疗项目，有限价", "002503020030000", B, "0.10", "60.00"),
+    Role("item_c", "丙类诊疗项目", "003105120040000", C, "0"),
+)
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with (SOURCE / name).open(encoding="utf-8-sig", newline="") as handle:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def _number(code: str, salt: str, modulus: int) -> int:
+    digest = hashlib.sha256(f"{salt}:{code}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % modulus
+
+
+def _yuan(fen: int) -> Decimal:
+    return Decimal(fen).scaleb(-2)
+
+
+def _ceilings(tier3_fen: int) -> dict[HospitalTier, Decimal]:
+    shares = {
+        HospitalTier.TIER3: 100,
+        HospitalTier.TIER2: 90,
+        HospitalTier.TIER1: 80,
+        HospitalTier.PRIMARY: 70,
+    }
+    return {tier: _yuan(tier3_fen * share // 100) for tier, share in shares.items()}
+
+
+RESTRICTING_BATCHES = ("限定机构等级", "限定就医方式")
+
+
+def drug_sources() -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Name and restriction texts of every drug code of the drug rule files."""
+    names: dict[str, str] = {}
+    restrictions: dict[str, set[str]] = {}
+    for sheet2 in sorted(p.name for p in SOURCE.glob("*药品规则库*.sheet2.csv")):
+        rules = {}
+        for rule in _read(sheet2.replace("sheet2", "sheet1")):
+            value = rule.get("限定对象") or rule.get("限定值域") or ""
+            rules[rule["药品通用名"]] = f"{rule['限定类型']}：{value}"
+        # Only the payment-scope batches (institution level, care type) restrict use in the
+        # catalogue's sense (限定支付范围); sex, age, insurance-type and duration limits are audit
+        # rules (issue D), not catalogue restrictions.
+        restricts = any(batch in sheet2 for batch in RESTRICTING_BATCHES)
+        for row in _read(sheet2):
+            code = row.get("国标代码") or row.get("药品代码") or ""
+            if code and row["药品通用名"]:
+                names[code] = min(names.get(code, row["药品通用名"]), row["药品通用名"])
+                found = restrictions.setdefault(code, set())
+                if restricts:
+                    found.add(rules[row["药品通用名"]])
+    return names, restrictions
+
+
+def item_sources() -> dict[str, str]:
+    """Name of every service-item code of the item rule files (the smallest name if several)."""
+    names: dict[str, str] = {}
+    for filename, pairs in ITEM_SOURCES:
+        for row in _read(filename):
+            for name_column, code_column in pairs:
+                code, name = row[code_column], row[name_column]
+                if code and name:
+                    names[code] = min(names.get(code, name), name)
+    return names
+
+
+def demo_entry(
+    code: str, name: str, list_type: ListType, fee_type: str, scope: str
+) -> CatalogEntry:
+    """One entry with demo values drawn from the code's hash."""
+    draw = _number(code, "class", 100)
+    level = A if draw < 50 else B if draw < 90 else C
+    share = B_SHARES[_number(code, "share", 4)] if level is B else Decimal("0")
+    ceilings = {}
+    if _number(code, "ceiling", 100) < 30:
+        top = {ListType.SERVICE_ITEM: 200_000, ListType.MEDICAL_MATERIAL: 500_000}
+        ceilings = _ceilings(100 + _number(code, "price", top.get(list_type, 50_000)))
+    return CatalogEntry(
+        code=code,
+        name=name,
+        list_type=list_type,
+        chrgitm_lv=level,
+        med_chrgitm_type=MedChrgitmType(fee_type),
+        admdvs=REGION,
+        selfpay_prop=share,
+        price_ceilings=ceilings,
+        restricted=bool(scope),
+        restriction=scope,
+        begndate=BEGIN,
+        enddate=None,
+        demo=True,
+    )
+
+
+def item_fee_type(code: str, name: str) -> str:
+    for word, fee_type in ITEM_WORDS:
+        if word in name:
+            return fee_type
+    return ITEM_CHAPTERS.get(code[2:4], "05")
+
+
+def build_entries() -> dict[str, CatalogEntry]:
+    """Every demo entry by code, roles forced."""
+    drugs, restrictions = drug_sources()
+    entries = {}
+    for code, name in drugs.items():
+        list_type = (
+            ListType.WESTERN_MEDICINE if code[0] == "X" else ListType.CHINESE_PATENT_MEDICINE
+        )
+        fee_type = "09" if code[0] == "X" else "11"
+        scope = "；".join(sorted(restrictions[code]))
+        entries[code] = demo_entry(code, name, list_type, fee_type, scope)
+    for code, name in item_sources().items():
+        entries[code] = demo_entry(code, name, ListType.SERVICE_ITEM, item_fee_type(code, name), "")
+    for number, name in enumerate(MATERIALS, start=1):
+        code = f"C{REGION}{number:019d}"  # an invented code; the name says (演示耗材)
+        entries[code] = demo_entry(code, f"{name}(演示耗材)", ListType.MEDICAL_MATERIAL, "08", "")
+    for role in ROLES:
+        entry = entries[role.code]  # a KeyError here means the source data changed
+        ceilings = (
+            {} if role.ceiling_tier3 is None else _ceilings(int(Decimal(role.ceiling_tier3) * 100))
+        )
+        entries[role.code] = replace(
+            entry,
+            chrgitm_lv=role.chrgitm_lv,
+            selfpay_prop=Decimal(role.selfpay_prop),
+            price_ceilings=ceilings,
+            restricted=role.restricted,
+            restriction=entry.restriction if role.restricted else "",
+        )
+    return entries
+
+
+def institutions() -> list[Institution]:
+    rows = (
+        ("H99010000001", "示范市第一人民医院", HospLv.TIER3_A, "hospital"),
+        ("H99010000002", "示范市中医院", HospLv.TIER3_B, "hospital"),
+        ("H99010000003", "示范市第二人民医院", HospLv.TIER2_A, "hospital"),
+        ("H99010000004", "示范市妇幼保健院", HospLv.TIER2_B, "hospital"),
+        ("H99010000005", "示范区人民医院", HospLv.TIER1_A, "hospital"),
+        ("H99010000006", "东城社区卫生服务中心", HospLv.UNGRADED, "primary"),
+        ("H99010000007", "南湖镇卫生院", HospLv.UNGRADED, "primary"),
+        ("P99010000001", "示范大药房", HospLv.UNGRADED, "pharmacy"),
+    )
+    return [
+        Institution(code, name, level, REGION, kind, demo=True) for code, name, level, kind in rows
+    ]
+
+
+def mappings(entries: dict[str, CatalogEntry]) -> list[MappingEntry]:
+    """The role codes and the codes of lowest hash, up to MAPPED, as H99010000001's own codes."""
+    chosen = {role.code for role in ROLES}
+    for code in sorted(entries, key=lambda c: (_number(c, "mapping", 1 << 62), c)):
+        if len(chosen) >= MAPPED:
+            break
+        chosen.add(code)
+    return [
+        MappingEntry(HOSPITAL, f"HIS-{n:04d}", code, BEGIN, None)
+        for n, code in enumerate(sorted(chosen), start=1)
+    ]
+
+
+def role_table(entries: dict[str, CatalogEntry]) -> list[str]:
+    lines = [
+        "| role | 说明 | code | name | list_type | chrgitm_lv | selfpay_prop | "
+        "tier3 | tier2 | tier1 | primary | lmt_used_flag |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for role in ROLES:
+        e = entries[role.code]
+        ceilings = [str(e.ceiling(tier) or "-") for tier in HospitalTier]
+        lines.append(
+            f"| {role.key} | {role.label} | {e.code} | {e.name} | {e.list_type} | "
+            f"{e.chrgitm_lv} | {e.selfpay_prop} | {' | '.join(ceilings)} | "
+            f"{int(e.restricted)} |"
+        )
+    return lines
+
+
+def readme(entries: dict[str, CatalogEntry]) -> str:
+    values = list(entries.values())
+    by_type = sorted(Counter(e.list_type for e in values).items())
+    by_level = sorted(Counter(e.chrgitm_lv for e in values).items())
+    stats = "; ".join(
+        [
+            f"{len(values)} entries: " + ", ".join(f"{k} {k.label} {n}" for k, n in by_type),
+            ", ".join(f"{k} {k.label} {n}" for k, n in by_level),
+            f"{sum(bool(e.price_ceilings) for e in values)} with price ceilings",
+            f"{sum(e.restricted for e in values)} restricted (lmt_used_flag 1).",
+        ]
+    )
+    return README.format(stats=stats, table="\n".join(role_table(entries)))
+
+
+README = """# Demo catalogue of 示范市 (region 990100)
+
+**DEMO VALUES, NOT REAL PRICES OR CLASSES.** 示范市 is invented (no real region uses province
+code 99). Generated by `tools/build_demo_catalog.py`; do not edit by hand: change the tool and
+run it again (`--check` tells whether these files are up to date).
+
+## Provenance
+
+- Codes and names are real: the national drug codes (国标代码, 23-character 西药 `X…` and
+  20-character 中成药 `Z…`) with 药品通用名 of the drug rule files, and the 15-digit service-item
+  codes with their names of the item rule files, of `data/two_libraries/csv/` — the 医保智能审核
+  "两库" rule batches 1–8 from jdzwq/MediModel:数据字典/两库整理/*.xlsx @
+  573b603d13a83f8e8d44d054aa0da80e8afd048e (provenance not verified against nhsa.gov.cn; the
+  repository has no LICENSE). See `data/reference/SOURCES.md`.
+- Everything else is invented, drawn from sha256 of the code: the class (≈50% 甲类, 40% 乙类,
+  10% 丙类), the self-pay share of 乙类 (0.05/0.10/0.15/0.20), price ceilings on ~30% of the
+  entries (tier2/tier1/primary = 90/80/70% of tier3), the fee type (drugs 09 西药 / 11 中成药,
+  items by a word of the name or the code's chapter). Every drug comes from a 限定… rule file,
+  so every drug is restricted (`lmt_used_flag` 1) with that rule as its text (e.g.
+  `限定年龄对象：儿童`), except the forced role codes below.
+- The five materials (list_type 301, `C990100…`) are invented and marked (演示耗材) in their names.
+- `institutions.csv` (8 institutions of every tier) and `mapping.csv` (50 codes of
+  H99010000001 as `HIS-nnnn`) are invented too.
+
+{stats}
+
+## Codes for golden tests
+
+The tool forces the values of these eight codes (class, self-pay share, ceilings, restriction);
+every other entry keeps its drawn values.
+
+{table}
+"""
+
+
+def render(directory: Path) -> None:
+    entries = build_entries()
+    directory.mkdir(parents=True, exist_ok=True)
+    write_catalog_csv(directory / "catalog.csv", entries.values(), kind=FileKind.CATALOG)
+    write_catalog_csv(directory / "institutions.csv", institutions(), kind=FileKind.INSTITUTIONS)
+    write_catalog_csv(directory / "mapping.csv", mappings(entries), kind=FileKind.MAPPING)
+    (directory / "README.md").write_text(readme(entries), encoding="utf-8")
+
+
+FILES = ("catalog.csv", "institutions.csv", "mapping.csv", "README.md")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the files are out of date")
+    args = parser.parse_args(argv)
+    if not args.check:
+        render(OUTPUT)
+        print("\n".join(role_table(build_entries())))
+        print(f"wrote {', '.join(FILES)} to {OUTPUT.relative_to(ROOT)}")
+        return 0
+    with tempfile.TemporaryDirectory() as scratch:
+        render(Path(scratch))
+        stale = [
+            name
+            for name in FILES
+            if not (OUTPUT / name).is_file()
+            or (OUTPUT / name).read_bytes() != (Path(scratch) / name).read_bytes()
+        ]
+    if stale:
+        print(
+            f"out of date: {', '.join(stale)}; run python tools/build_demo_catalog.py",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
