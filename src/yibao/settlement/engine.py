@@ -65,25 +65,22 @@ def settle(
     plan = policy.plan(visit.insutype)
     care = plan.care_for(visit.med_type)
     lines = split_lines(net_lines(visit.lines), catalog, visit.institution.tier)
-    before = state.accumulators
-    balance = state.balance
-    if prior is not None:
-        before = before.minus(prior.visit_delta)
-        balance += prior.visit_amounts.acct_pay
+    before = state.accumulators if prior is None else state.accumulators.minus(prior.visit_delta)
     ledger = Ledger(_line_totals(lines, _sum_lines(lines)))
-    ctx = funds.Context(policy, plan, care, visit, before, balance)
+    ctx = funds.Context(policy, plan, care, visit, before, state.balance)
     full_amounts, full_funds, pool_ratio = _calculate(ctx, ledger)
     full_delta = Accumulators(ledger.delta)
     kind = SettlementKind.MID_STAY if visit.mid_setl_flag else SettlementKind.FINAL
     amounts, funds_rows, delta = full_amounts, full_funds, full_delta
-    trace = ledger.trace
     prior_ids: tuple[str, ...] = ()
     if prior is not None:
         amounts = full_amounts.minus(prior.visit_amounts)
         funds_rows = _fund_differences(full_funds, prior.visit_funds)
         delta = full_delta.minus(prior.visit_delta)
         prior_ids = (*prior.prior_setl_ids, prior.setl_id)
-        trace.append(_difference_step(prior, amounts))
+        ledger.trace.append(_difference_step(prior, amounts))
+    amounts = _split_personal_share(ledger, ctx, amounts, prior)
+    visit_amounts = amounts if prior is None else prior.visit_amounts.plus(amounts)
     return Settlement(
         setl_id=setl_id,
         kind=kind,
@@ -96,9 +93,9 @@ def settle(
         pool_prop_selfpay=pool_ratio,
         funds=funds_rows,
         lines=lines,
-        trace=tuple(trace),
+        trace=tuple(ledger.trace),
         delta=delta,
-        visit_amounts=full_amounts,
+        visit_amounts=visit_amounts,
         visit_funds=full_funds,
         visit_delta=full_delta,
         balc=state.balance - amounts.acct_pay,
@@ -174,7 +171,6 @@ def _calculate(
     fund_sum = sum((p.fund_payamt for p in paid), ZERO)
     totals = ledger.totals
     psn_part = totals.medfee - fund_sum
-    acct = funds.pay_from_account(ledger, ctx, psn_part)
     by_fund = {p.fund_pay_type: p.fund_payamt for p in paid}
     amounts = Amounts(
         medfee_sumamt=totals.medfee,
@@ -192,16 +188,31 @@ def _calculate(
         maf_pay=by_fund.get(FundPayType.MEDICAL_AID, ZERO),
         fund_pay_sumamt=fund_sum,
         psn_part_amt=psn_part,
-        acct_pay=acct,
-        psn_cash_pay=psn_part - acct,
-    )
-    ledger.note(
-        "person",
-        f"个人负担 {psn_part} 元 = 医疗费总额 {totals.medfee} − 基金支付 {fund_sum}；"
-        f"其中个人账户 {acct}，现金 {psn_part - acct}",
-        psn_part,
+        psn_cash_pay=psn_part,
     )
     return amounts, tuple(paid), ratio_places(pool.ratio)
+
+
+def _split_personal_share(
+    ledger: Ledger, ctx: funds.Context, amounts: Amounts, prior: Settlement | None
+) -> Amounts:
+    """This settlement's personal share into account and cash, and the closing trace step."""
+    share = amounts.psn_part_amt
+    if prior is None:
+        acct = funds.pay_from_account(ledger, ctx, share)
+    else:
+        so_far = prior.visit_amounts
+        acct = funds.settle_account_difference(
+            ledger, ctx, share, paid_acct=so_far.acct_pay, paid_cash=so_far.psn_cash_pay
+        )
+    cash = share - acct
+    ledger.note(
+        "person",
+        f"个人负担 {share} 元 = 医疗费总额 {amounts.medfee_sumamt} − 基金支付 "
+        f"{amounts.fund_pay_sumamt}；其中个人账户 {acct}，现金 {cash}",
+        share,
+    )
+    return replace(amounts, acct_pay=acct, psn_cash_pay=cash)
 
 
 def _fund_differences(

@@ -37,6 +37,7 @@ __all__ = [
     "pay_medical_aid",
     "pay_pool",
     "pay_segments",
+    "settle_account_difference",
 ]
 
 
@@ -332,6 +333,29 @@ def pay_from_account(ledger: Ledger, ctx: Context, psn_part: Decimal) -> Decimal
     short = "，余额不足，其余以现金支付" if paid < psn_part else ""
     ledger.note("account", f"个人账户：余额 {balance} 元，支付 {paid} 元{short}", paid, rule.clause)
     return paid
+
+
+def settle_account_difference(
+    ledger: Ledger, ctx: Context, share: Decimal, *, paid_acct: Decimal, paid_cash: Decimal
+) -> Decimal:
+    """The account's part of a later settlement of the same visit (a difference).
+
+    A share to pay draws on the account as a first settlement does. A share to give back
+    (refunds after a mid-stay settlement) returns to cash first, up to the cash this visit paid,
+    then to the account: so the visit's settlements add up to settling the whole stay at once.
+    """
+    if share >= ZERO:
+        return pay_from_account(ledger, ctx, share)
+    back = -share
+    to_cash = min(back, max(paid_cash, ZERO))
+    to_account = min(back - to_cash, max(paid_acct, ZERO))
+    if to_account:
+        ledger.note(
+            "account",
+            f"退回个人负担 {back} 元：现金 {to_cash} 元，个人账户 {to_account} 元",
+            -to_account,
+        )
+    return -to_account
 
 
 def _within(raw: Decimal, cap: Decimal | None, used: Decimal, left: Decimal) -> Decimal:

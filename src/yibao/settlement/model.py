@@ -213,6 +213,9 @@ class Amounts:
     def minus(self, other: Amounts) -> Amounts:
         return Amounts(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
 
+    def plus(self, other: Amounts) -> Amounts:
+        return Amounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
     def negated(self) -> Amounts:
         return Amounts(*(-getattr(self, f.name) for f in fields(self)))
 

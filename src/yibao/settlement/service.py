@@ -70,6 +70,7 @@ class _Session:
     lines: list[FeeLine] = field(default_factory=list)
     settled: list[Settlement] = field(default_factory=list)
     endtime: datetime | None = None
+    issued: int = 0
     views: dict[date, Mapping[str, CatalogEntry]] = field(default_factory=dict)
 
 
@@ -183,7 +184,7 @@ def _settle(session: _Session, step: Transaction, data: SettleData, *, commit: b
             f"year of the settlement day {day}"
         )
     policy = session.policies.in_force(visit.person.insuplc_admdvs, day)
-    number = len(session.settled) + (1 if commit else 0)
+    number = session.issued + 1
     result = settle(
         visit,
         policy=policy,
@@ -194,6 +195,7 @@ def _settle(session: _Session, step: Transaction, data: SettleData, *, commit: b
         prior=latest,
     )
     if commit:
+        session.issued = number
         session.settled.append(result)
         session.state = YearState(session.state.accumulators.plus(result.delta), result.balc)
     return ReplayStep(
@@ -205,7 +207,8 @@ def _reverse(session: _Session, step: Transaction) -> ReplayStep:
     if not session.settled:
         raise ConflictError(f"{step.infno}: the visit has no settlement to reverse")
     original = session.settled.pop()
-    number = len(session.settled) + 2
+    session.issued += 1
+    number = session.issued
     result = reverse(
         original,
         setl_id=f"{original.visit.mdtrt_id}R{number:02d}",

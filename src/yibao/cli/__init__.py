@@ -1,0 +1,1 @@
+"""Command-line entry points (Typer): thin commands that call one service each."""
