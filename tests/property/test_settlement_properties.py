@@ -20,8 +20,8 @@ from yibao.kernel.money import ZERO, fen
 from yibao.kernel.tiers import HospitalTier
 from yibao.policy.formats import parse_policy
 from yibao.policy.model import Policy
-from yibao.settlement.engine import YearState, reverse, settle
-from yibao.settlement.model import Accumulators, FeeLine, Settlement, Visit
+from yibao.settlement.engine import reverse, settle
+from yibao.settlement.model import Accumulators, FeeLine, Settlement, Visit, YearState
 
 D = Decimal
 WHEN = datetime(2026, 5, 1, 10, 0)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,12 +17,15 @@ import pytest
 from tests.support.builders import CATALOG, demo_policy, line, person, visit
 from yibao.kernel.codes import FundPayType, PsnIdetType
 from yibao.kernel.errors import SettlementRefused
-from yibao.settlement.engine import YearState, reverse, settle
-from yibao.settlement.model import Accumulators, Settlement, Visit
+from yibao.policy.formats import parse_policy
+from yibao.policy.service import demo_policy_dir
+from yibao.settlement.engine import reverse, settle
+from yibao.settlement.model import Accumulators, Settlement, Visit, YearState
 
 D = Decimal
 WHEN = datetime(2026, 3, 10, 12, 0)
 POLICY = demo_policy()
+DEMO_FILE = demo_policy_dir() / "990100" / "2026.toml"
 
 
 def run(
@@ -156,3 +160,39 @@ def test_reversal_mirrors_and_restores_every_counter() -> None:
     assert r.balc == D("700")
     start = Accumulators({k: D(v) for k, v in before.items()})
     assert start.plus(s.delta).plus(r.delta) == start
+
+
+def test_a_care_type_cap_leaves_the_excess_with_the_person_not_the_large_expense_layer() -> None:
+    raw = tomllib.loads(DEMO_FILE.read_text(encoding="utf-8"), parse_float=D)
+    raw["plans"]["310"]["care"]["chronic"]["annual_cap"] = D(10000)
+    policy = parse_policy(raw, source="capped.toml")
+    v = visit((line("1", "A", "30000"),), med_type="14")
+    state = YearState(Accumulators(), D(0))
+    s = settle(v, policy=policy, catalog=CATALOG, state=state, setl_id="S1", setl_time=WHEN)
+    assert s.amounts.hifp_pay == D("10000.00")
+    assert s.amounts.hifob_pay == D("0.00")
+    assert any(t.clause and t.clause.endswith("plans.310.care.chronic.annual_cap") for t in s.trace)
+
+
+def test_a_zero_aid_cap_is_a_cap_not_unlimited() -> None:
+    raw = tomllib.loads(DEMO_FILE.read_text(encoding="utf-8"), parse_float=D)
+    identities = raw["plans"]["390"]["medical_aid"]["identities"]
+    identities["01"] = {"ratio": D("0.70"), "annual_cap": D(0)}
+    identities["03"] = {"ratio": D("0.70"), "annual_cap": D(5000)}
+    policy = parse_policy(raw, source="aid.toml")
+    who = person(
+        "390",
+        "1501",
+        identities=(PsnIdetType.MINIMUM_LIVING_ALLOWANCE, PsnIdetType.POVERTY_MONITORED),
+    )
+    v = visit((line("1", "A", "5200"),), who=who)
+    s = settle(
+        v,
+        policy=policy,
+        catalog=CATALOG,
+        state=YearState(Accumulators()),
+        setl_id="S1",
+        setl_time=WHEN,
+    )
+    # pool (5,200 − 1,200) × 60% = 2,400; left 2,800; the identity with the 5,000 cap pays 70%
+    assert s.amounts.maf_pay == D("1960.00")

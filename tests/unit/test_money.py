@@ -21,7 +21,12 @@ def test_float_is_refused_with_the_field_named() -> None:
     ("value", "reason"),
     [
         ("abc", "not a number"),
-        ("NaN", "not a finite"),
+        (Decimal("NaN"), "not a finite"),
+        ("NaN", "not a number"),
+        ("7_0", "not a number"),
+        ("\u0667", "not a number"),
+        ("1E+1", "not a number"),
+        ("", "not a number"),
         ("1.234", "more than 2 decimal"),
         (True, "expected a number"),
         ("123456789012345.5", "integer digits"),

@@ -15,8 +15,8 @@ from decimal import Decimal
 from yibao.catalog.model import Institution, RegionCatalog
 from yibao.demo.generate import generate_visits
 from yibao.policy.model import PolicyBook
-from yibao.settlement.engine import YearState, settle
-from yibao.settlement.model import Accumulators
+from yibao.settlement.engine import settle
+from yibao.settlement.model import Accumulators, YearState
 
 __all__ = ["EngineBench", "bench_engine"]
 

@@ -17,6 +17,7 @@ reversal mirrors its original exactly.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from yibao.kernel.errors import InvalidValue
@@ -36,6 +37,7 @@ ZERO = Decimal("0.00")
 ONE = Decimal("1")
 FEN = Decimal("0.01")
 _RATIO_PLACES = Decimal("0.0001")
+_PLAIN = re.compile(r"[+-]?[0-9]{1,40}(\.[0-9]{1,40})?", re.ASCII)
 _MAX_DIGITS = {"amount": (16, 2), "price": (16, 6), "count": (16, 4), "ratio": (5, 4)}
 
 
@@ -52,9 +54,11 @@ def to_decimal(value: object, *, field: str, kind: str = "amount") -> Decimal:
         )
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
         raise InvalidValue(field, f"expected a number, got {type(value).__name__}")
+    if isinstance(value, str) and not _PLAIN.fullmatch(value.strip()):
+        raise InvalidValue(field, f"{value!r} is not a number (digits with an optional point)")
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         raise InvalidValue(field, f"{value!r} is not a number") from None
     if not number.is_finite():
         raise InvalidValue(field, f"{value!r} is not a finite number")

@@ -112,6 +112,15 @@ class CareSpec(_Strict):
     ratios: RatiosSpec
 
     @model_validator(mode="after")
+    def _admissions_counted(self) -> CareSpec:
+        if self.deductible.kind == "per_admission" and not self.counts_admission:
+            raise ValueError(
+                "deductible.kind: per_admission needs counts_admission = true (admissions are "
+                "what it counts)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _tiers_match(self) -> CareSpec:
         for tier in HospitalTier:
             has_dedc = getattr(self.deductible, tier.value) is not None
@@ -160,6 +169,17 @@ class PlanSpec(_Strict):
     layers: list[LayerSpec] = []
     medical_aid: MedicalAidSpec | None = None
     account: AccountSpec | None = None
+
+    @model_validator(mode="after")
+    def _funds_distinct(self) -> PlanSpec:
+        taken = {self.pool_fund, FundPayType.CIVIL_SERVANT, FundPayType.MEDICAL_AID}
+        for i, layer in enumerate(self.layers):
+            if layer.fund in taken:
+                raise ValueError(
+                    f"layers[{i}].fund: {layer.fund} is already paid by another step of the plan"
+                )
+            taken.add(layer.fund)
+        return self
 
     @model_validator(mode="after")
     def _med_types_unique(self) -> PlanSpec:
@@ -212,6 +232,9 @@ def load_policy_file(path: Path, *, name: str | None = None) -> m.Policy:
         raise PolicyError(f"{source}: cannot read the file ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise RejectedFile([Problem(source, f"not valid TOML: {exc}")]) from None
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, deep nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise RejectedFile([Problem(source, f"not a usable TOML document: {reason}")]) from None
     return parse_policy(raw, source=source)
 
 

@@ -106,6 +106,10 @@ class Deductible:
             raise SettlementRefused(f"{self.clause}: no deductible for {tier.label}")
         if self.kind is DeductibleKind.ANNUAL:
             return values[0]
+        if admission_no < 1:
+            raise SettlementRefused(
+                f"{self.clause}: admission number {admission_no} is not 1 or more"
+            )
         return values[min(admission_no, len(values)) - 1]
 
 
@@ -175,7 +179,11 @@ class MedicalAid:
         candidates = [self.by_identity[i] for i in identities if i in self.by_identity]
         if not candidates:
             return None
-        return max(candidates, key=lambda t: (t.ratio, t.annual_cap or Decimal("Infinity")))
+        unlimited = Decimal("Infinity")
+        return max(
+            candidates,
+            key=lambda t: (t.ratio, unlimited if t.annual_cap is None else t.annual_cap),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +201,15 @@ class OutOfAreaRules:
     reductions: Mapping[str, Decimal]
     floor_ratio: Decimal
     clause: Clause
+
+    def reduction(self, filing_type: str) -> Decimal:
+        try:
+            return self.reductions[filing_type]
+        except KeyError:
+            known = ", ".join(sorted(self.reductions))
+            raise SettlementRefused(
+                f"filing_type: {filing_type!r} is not a filing type of {self.clause} ({known})"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,13 @@ returns the difference, so the counters move by the difference only. :func:`reve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
 from yibao.catalog.model import CatalogEntry
 from yibao.kernel.codes import FundPayType
+from yibao.kernel.errors import SettlementRefused
 from yibao.kernel.money import ZERO, ratio_places
 from yibao.policy.model import Policy
 from yibao.settlement import funds
@@ -37,18 +38,11 @@ from yibao.settlement.model import (
     SettlementKind,
     TraceStep,
     Visit,
+    YearState,
 )
 from yibao.settlement.split import net_lines, split_lines
 
 __all__ = ["YearState", "reverse", "settle"]
-
-
-@dataclass(frozen=True, slots=True)
-class YearState:
-    """What settlement reads of a person: the year's counters and the personal-account balance."""
-
-    accumulators: Accumulators
-    balance: Decimal = ZERO
 
 
 def settle(
@@ -64,6 +58,8 @@ def settle(
     """Settle ``visit``; ``prior`` is the visit's latest earlier settlement (mid-stay), if any."""
     plan = policy.plan(visit.insutype)
     care = plan.care_for(visit.med_type)
+    if visit.mid_setl_flag and not care.counts_admission:
+        raise SettlementRefused("mid_setl_flag: a mid-stay settlement is for stays (住院) only")
     lines = split_lines(net_lines(visit.lines), catalog, visit.institution.tier)
     before = state.accumulators if prior is None else state.accumulators.minus(prior.visit_delta)
     ledger = Ledger(_line_totals(lines, _sum_lines(lines)))

@@ -110,8 +110,17 @@ _COUNTER_KEY = (
 
 class YearStateNode(_Node):
     year: int = Field(ge=2000, le=2100)
-    balc: Amount = Decimal("0.00")
-    accumulators: dict[Annotated[str, Field(pattern=_COUNTER_KEY)], Amount] = {}
+    balc: Annotated[Amount, Field(ge=0)] = Decimal("0.00")
+    accumulators: dict[
+        Annotated[str, Field(pattern=_COUNTER_KEY)], Annotated[Amount, Field(ge=0)]
+    ] = {}
+
+    @model_validator(mode="after")
+    def _whole_admissions(self) -> YearStateNode:
+        admissions = self.accumulators.get("admissions")
+        if admissions is not None and admissions != admissions.to_integral_value():
+            raise ValueError("accumulators.admissions: a count of admissions is a whole number")
+        return self
 
 
 class MdtrtInfo(_Node):
@@ -122,6 +131,12 @@ class MdtrtInfo(_Node):
     begntime: Moment
     endtime: Moment | None = None
     mdtrt_cert_type: MdtrtCertType = MdtrtCertType.ID_CARD
+
+    @model_validator(mode="after")
+    def _in_order(self) -> MdtrtInfo:
+        if self.endtime is not None and self.endtime < self.begntime:
+            raise ValueError("endtime: discharge is before admission (begntime)")
+        return self
 
 
 class DiseInfo(_Node):
@@ -271,4 +286,7 @@ def load_visit_file(path: Path) -> VisitDocument:
         raise RejectedFile(
             [Problem(source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
         ) from None
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits, deep nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise RejectedFile([Problem(source, f"not a usable JSON document: {reason}")]) from None
     return parse_visit_document(raw, source=source)

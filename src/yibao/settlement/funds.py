@@ -8,11 +8,11 @@ within ``left``, and writes one trace step per segment or limit it applies, citi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from yibao.kernel.codes import FundPayType
+from yibao.kernel.errors import SettlementRefused
 from yibao.kernel.money import ZERO, fen
 from yibao.policy.model import (
     CareBenefit,
@@ -20,10 +20,9 @@ from yibao.policy.model import (
     InsurancePlan,
     LayerBasis,
     Policy,
-    Segment,
-    capped_ratio,
 )
 from yibao.settlement.model import Accumulators, FundPayment, TraceStep, Visit
+from yibao.settlement.segments import pay_segments, percent
 
 __all__ = [
     "Context",
@@ -36,7 +35,6 @@ __all__ = [
     "pay_layers",
     "pay_medical_aid",
     "pay_pool",
-    "pay_segments",
     "settle_account_difference",
 ]
 
@@ -96,16 +94,6 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
-class SegmentPay:
-    """What a run of segments paid, where the first ratio stood, and what fell above the limit."""
-
-    paid: Decimal
-    first_ratio: Decimal
-    above_limit: Decimal
-    steps: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
 class PoolOutcome:
     """The basic pool's row, its first ratio, the co-payment and the amount above its limit."""
 
@@ -113,47 +101,6 @@ class PoolOutcome:
     ratio: Decimal
     copay: Decimal
     above_cap: Decimal
-
-
-def pay_segments(
-    start: Decimal,
-    amount: Decimal,
-    segments: Sequence[Segment],
-    limit: Decimal | None,
-    *,
-    bonus: Decimal = ZERO,
-    reduction: Decimal = ZERO,
-    floor: Decimal = ZERO,
-) -> SegmentPay:
-    """Pay ``amount`` placed at ``[start, start + amount)`` of the segments, up to ``limit``."""
-    raw = ZERO
-    first: Decimal | None = None
-    above = ZERO
-    steps: list[tuple[str, str]] = []
-    end = start + amount
-    for seg in segments:
-        low = max(start, seg.lower)
-        high = end if seg.upper is None else min(end, seg.upper)
-        if high <= low:
-            continue
-        rate = capped_ratio(seg.ratio, bonus, reduction, floor)
-        first = rate if first is None else first
-        pay = (high - low) * rate
-        if limit is not None and raw + pay > limit:
-            reached = low + (limit - raw) / rate
-            above = fen(end - reached)
-            steps.append(
-                (
-                    f"{low}–{fen(reached)} 元段 × {_pct(rate)} = {fen(limit - raw)}，"
-                    f"达到可支付限额，其余 {above} 元不再支付",
-                    str(seg.clause),
-                )
-            )
-            raw = limit
-            break
-        raw += pay
-        steps.append((f"{low}–{high} 元段 × {_pct(rate)} = {fen(pay)}", str(seg.clause)))
-    return SegmentPay(fen(raw), first if first is not None else ZERO, above, tuple(steps))
 
 
 def apply_deductible(ledger: Ledger, ctx: Context) -> Decimal:
@@ -188,7 +135,8 @@ def pay_pool(ledger: Ledger, ctx: Context, deductible: Decimal) -> PoolOutcome:
     tier = visit.institution.tier
     base = ledger.totals.inscp - deductible
     fund = plan.pool_fund
-    limit = max(ZERO, plan.annual_cap - before[f"fund:{fund}"])
+    plan_limit = max(ZERO, plan.annual_cap - before[f"fund:{fund}"])
+    limit = plan_limit
     if care.annual_cap is not None:
         limit = min(limit, max(ZERO, care.annual_cap - before[f"pool:{care.care}"]))
     bonus = care.retiree_bonus if policy.is_retiree(visit.person.psn_type) else ZERO
@@ -205,14 +153,14 @@ def pay_pool(ledger: Ledger, ctx: Context, deductible: Decimal) -> PoolOutcome:
     if bonus:
         ledger.note(
             "retiree_bonus",
-            f"退休人员支付比例提高 {_pct(bonus)}",
+            f"退休人员支付比例提高 {percent(bonus)}",
             bonus,
             f"{care.clause}.retiree_bonus",
         )
     if reduction:
         ledger.note(
             "out_of_area",
-            f"异地就医（{visit.filing_type}）支付比例降低 {_pct(reduction)}",
+            f"异地就医（{visit.filing_type}）支付比例降低 {percent(reduction)}",
             reduction,
             policy.out_of_area.clause if policy.out_of_area else None,
         )
@@ -225,7 +173,7 @@ def pay_pool(ledger: Ledger, ctx: Context, deductible: Decimal) -> PoolOutcome:
         "pool",
         f"{fund.label}支付 {paid} 元（本年剩余可支付限额 {limit} 元）",
         paid,
-        f"{plan.clause}.annual_cap",
+        f"{plan.clause if limit == plan_limit else care.clause}.annual_cap",
         fund,
     )
     ledger.count(f"fund:{fund}", paid)
@@ -235,7 +183,10 @@ def pay_pool(ledger: Ledger, ctx: Context, deductible: Decimal) -> PoolOutcome:
     info = "；".join(s.text for s in steps) or f"政策范围内 {base} 元未超过起付线"
     row = FundPayment(fund, ledger.totals.inscp, limit, paid, info)
     copay = max(ZERO, base) - result.above_limit - paid
-    return PoolOutcome(row, result.first_ratio, copay, result.above_limit)
+    # Only the plan's cap (封顶线) opens the layer above it; a care type's own cap (e.g. 门诊统筹限额)
+    # leaves the excess with the person.
+    above_cap = result.above_limit if limit == plan_limit else ZERO
+    return PoolOutcome(row, result.first_ratio, copay, above_cap)
 
 
 def pay_civil_servant(
@@ -246,11 +197,11 @@ def pay_civil_servant(
     if not ctx.visit.person.cvlserv_flag or rule is None or ctx.care.care not in rule.applies_to:
         return None
     fund = FundPayType.CIVIL_SERVANT
-    raw = fen(deductible * rule.deductible_ratio) + fen(pool.copay * rule.copay_ratio)
+    raw = fen(deductible * rule.deductible_ratio + pool.copay * rule.copay_ratio)
     paid = _within(raw, rule.annual_cap, ctx.before[f"fund:{fund}"], ledger.left)
     text = (
-        f"{fund.label}：起付线 {deductible} × {_pct(rule.deductible_ratio)} + 共付段 "
-        f"{pool.copay} × {_pct(rule.copay_ratio)}，支付 {paid} 元"
+        f"{fund.label}：起付线 {deductible} × {percent(rule.deductible_ratio)} + 共付段 "
+        f"{pool.copay} × {percent(rule.copay_ratio)}，支付 {paid} 元"
     )
     ledger.note("civil_servant", text, paid, rule.clause, fund)
     return _book(
@@ -309,7 +260,7 @@ def pay_medical_aid(ledger: Ledger, ctx: Context) -> FundPayment | None:
     paid = _within(fen(basis * terms.ratio), terms.annual_cap, ctx.before[f"fund:{fund}"], basis)
     text = (
         f"{fund.label}（{terms.identity.label}）：剩余政策范围内个人负担 {basis} × "
-        f"{_pct(terms.ratio)}，支付 {paid} 元"
+        f"{percent(terms.ratio)}，支付 {paid} 元"
     )
     ledger.note("medical_aid", text, paid, terms.clause, fund)
     return _book(ledger, ctx, fund, basis=basis, cap=terms.annual_cap, paid=paid, info=text)
@@ -382,11 +333,11 @@ def _book(
 
 
 def _out_of_area(policy: Policy, visit: Visit) -> tuple[Decimal, Decimal]:
-    rules = policy.out_of_area
-    if rules is None or visit.filing_type is None:
+    if visit.filing_type is None:
         return ZERO, ZERO
-    return rules.reductions.get(visit.filing_type, ZERO), rules.floor_ratio
-
-
-def _pct(value: Decimal) -> str:
-    return f"{(value * 100).normalize():f}%"
+    rules = policy.out_of_area
+    if rules is None:
+        raise SettlementRefused(
+            f"filing_type: policy {policy.region} {policy.version} sets no out-of-area reductions"
+        )
+    return rules.reduction(visit.filing_type), rules.floor_ratio

@@ -35,6 +35,7 @@ __all__ = [
     "SettlementKind",
     "TraceStep",
     "Visit",
+    "YearState",
 ]
 
 
@@ -160,6 +161,14 @@ class Accumulators:
 
 
 @dataclass(frozen=True, slots=True)
+class YearState:
+    """What settlement reads of a person: the year's counters and the personal-account balance."""
+
+    accumulators: Accumulators
+    balance: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
 class TraceStep:
     """One step of the calculation in words, with the policy clause or catalogue fact behind it."""
 
@@ -244,9 +253,11 @@ class FundPayment:
     def minus(self, prior: FundPayment | None) -> FundPayment:
         if prior is None:
             return self
+        left = self.crt_payb_lmt_amt
         return replace(
             self,
             inscp_scp_amt=self.inscp_scp_amt - prior.inscp_scp_amt,
+            crt_payb_lmt_amt=None if left is None else left - prior.fund_payamt,
             fund_payamt=self.fund_payamt - prior.fund_payamt,
         )
 

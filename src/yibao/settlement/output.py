@@ -18,7 +18,7 @@ JsonDict = dict[str, object]
 
 
 def _s(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value}"
+    return None if value is None else format(value, "f")
 
 
 def render_settlement(s: Settlement) -> JsonDict:

@@ -16,7 +16,7 @@ from yibao.kernel.codes import AcctUsedFlag, MidSetlFlag, PsnIdetType
 from yibao.kernel.errors import CatalogError, ConflictError, InvalidValue, SettlementRefused
 from yibao.kernel.money import ZERO
 from yibao.policy.model import PolicyBook
-from yibao.settlement.engine import YearState, reverse, settle
+from yibao.settlement.engine import reverse, settle
 from yibao.settlement.formats import FeeDetail, SettleData, Transaction, VisitDocument
 from yibao.settlement.model import (
     Accumulators,
@@ -26,8 +26,9 @@ from yibao.settlement.model import (
     Settlement,
     SettlementKind,
     Visit,
+    YearState,
 )
-from yibao.settlement.split import split_lines
+from yibao.settlement.split import refund_problem, split_lines
 
 __all__ = ["ReplayStep", "VisitReplay", "replay_visit"]
 
@@ -103,6 +104,8 @@ def _play(session: _Session, step: Transaction) -> ReplayStep:
         return _upload(session, step)
     if step.infno == "2402":
         assert step.dscginfo is not None  # checked by the document's validation
+        if step.dscginfo.endtime < session.document.mdtrtinfo.begntime:
+            raise InvalidValue("2402.dscginfo.endtime", "discharge is before admission")
         session.endtime = step.dscginfo.endtime
         return ReplayStep(step.infno, state=session.state)
     if step.infno in _REVERSE:
@@ -128,25 +131,16 @@ def _upload(session: _Session, step: Transaction) -> ReplayStep:
 def _fee_line(detail: FeeDetail, known: Mapping[str, FeeLine], *, where: str) -> FeeLine:
     if detail.feedetl_sn in known:
         raise InvalidValue(f"{where}.feedetl_sn", f"{detail.feedetl_sn} is already uploaded")
-    if detail.init_feedetl_sn is not None:
-        original = known.get(detail.init_feedetl_sn)
-        if original is None or original.cnt < 0:
-            raise InvalidValue(
-                f"{where}.init_feedetl_sn",
-                f"{detail.init_feedetl_sn} is not an uploaded original line",
-            )
-        if original.med_list_codg != detail.med_list_codg:
-            raise InvalidValue(
-                f"{where}.med_list_codg",
-                f"a refund must carry its original's code {original.med_list_codg}",
-            )
-        refunded = sum(
-            -line.cnt for line in known.values() if line.init_feedetl_sn == original.feedetl_sn
-        )
-        if refunded - detail.cnt > original.cnt:
-            raise InvalidValue(
-                f"{where}.cnt", f"refunds would exceed the original count {original.cnt}"
-            )
+    line = _as_line(detail)
+    if line.init_feedetl_sn is not None:
+        taken = [old for old in known.values() if old.init_feedetl_sn == line.init_feedetl_sn]
+        problem = refund_problem(known.get(line.init_feedetl_sn), [*taken, line])
+        if problem is not None:
+            raise InvalidValue(f"{where}.{problem[0]}", problem[1])
+    return line
+
+
+def _as_line(detail: FeeDetail) -> FeeLine:
     return FeeLine(
         feedetl_sn=detail.feedetl_sn,
         med_list_codg=detail.med_list_codg,
@@ -171,17 +165,19 @@ def _settle(session: _Session, step: Transaction, data: SettleData, *, commit: b
     if not session.lines:
         raise SettlementRefused(f"{step.infno}: visit {data.mdtrt_id} has no fee lines")
     visit = _visit(session, data)
-    total = sum((line.det_item_fee_sumamt for line in visit.lines), ZERO)
-    if data.medfee_sumamt is not None and data.medfee_sumamt != total:
-        raise InvalidValue(
-            f"{step.infno}.data.medfee_sumamt",
-            f"{data.medfee_sumamt} ≠ sum of the uploaded lines {total}",
-        )
-    day = visit.settle_day
+    when = _when(session, step)
+    day = when.date() if visit.mid_setl_flag else visit.settle_day
+    _check_amount(step, data, visit, latest)
     if day.year != session.document.year_state.year:
         raise SettlementRefused(
-            f"year_state.year: {session.document.year_state.year} is not the "
-            f"year of the settlement day {day}"
+            f"year_state.year: {session.document.year_state.year} is not the year of the "
+            f"settlement day {day}"
+        )
+    if latest is not None and latest.setl_time.year != day.year:
+        raise SettlementRefused(
+            f"{step.infno}: the stay was settled up to {latest.setl_time.date()} and now ends in "
+            f"{day.year}; settling the new year's part of a stay that crosses the year (跨年度住院) "
+            "is not supported yet"
         )
     policy = session.policies.in_force(visit.person.insuplc_admdvs, day)
     number = session.issued + 1
@@ -191,7 +187,7 @@ def _settle(session: _Session, step: Transaction, data: SettleData, *, commit: b
         catalog=_view(session, day),
         state=session.state,
         setl_id=f"{data.mdtrt_id}S{number:02d}",
-        setl_time=_when(session, step),
+        setl_time=when,
         prior=latest,
     )
     if commit:
@@ -201,6 +197,22 @@ def _settle(session: _Session, step: Transaction, data: SettleData, *, commit: b
     return ReplayStep(
         step.infno, lines=result.lines, settlement=result, committed=commit, state=session.state
     )
+
+
+def _check_amount(
+    step: Transaction, data: SettleData, visit: Visit, latest: Settlement | None
+) -> None:
+    """``data.medfee_sumamt``, when sent, is this settlement's part: the lines less what was settled."""
+    if data.medfee_sumamt is None:
+        return
+    total = sum((line.det_item_fee_sumamt for line in visit.lines), ZERO)
+    if latest is not None:
+        total -= latest.visit_amounts.medfee_sumamt
+    if data.medfee_sumamt != total:
+        raise InvalidValue(
+            f"{step.infno}.data.medfee_sumamt",
+            f"{data.medfee_sumamt} ≠ {total}, the uploaded lines not yet settled",
+        )
 
 
 def _reverse(session: _Session, step: Transaction) -> ReplayStep:

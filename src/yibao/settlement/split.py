@@ -25,11 +25,12 @@ from dataclasses import replace
 
 from yibao.catalog.model import CatalogEntry
 from yibao.kernel.codes import ChrgitmLv, HospApprFlag
+from yibao.kernel.errors import InvalidValue
 from yibao.kernel.money import ZERO, fen
 from yibao.kernel.tiers import HospitalTier
 from yibao.settlement.model import FeeLine, LineSplit
 
-__all__ = ["net_lines", "split_line", "split_lines"]
+__all__ = ["net_lines", "refund_problem", "split_line", "split_lines"]
 
 _CLASS_C = ChrgitmLv.CLASS_C.value
 _APPROVED = HospApprFlag.APPROVED.value
@@ -80,25 +81,55 @@ def split_lines(
     return tuple(split_line(line, get(line.med_list_codg), tier) for line in lines)
 
 
+def refund_problem(original: FeeLine | None, refunds: list[FeeLine]) -> tuple[str, str] | None:
+    """Why a line's refunds cannot stand, as (field, reason); None when they are sound.
+
+    A refund names an uploaded original, carries its code and price, and the refunds together
+    take back at most the original's count and amount; refunding the whole count returns the
+    whole amount exactly.
+    """
+    if original is None or original.init_feedetl_sn is not None:
+        return "init_feedetl_sn", "does not name an uploaded original line"
+    last = refunds[-1]
+    if last.med_list_codg != original.med_list_codg:
+        return "med_list_codg", f"a refund must carry its original's code {original.med_list_codg}"
+    if last.pric != original.pric:
+        return "pric", f"a refund must carry its original's price {original.pric}"
+    count = original.cnt + sum(back.cnt for back in refunds)
+    amount = original.det_item_fee_sumamt + sum(back.det_item_fee_sumamt for back in refunds)
+    if count < 0:
+        return "cnt", f"refunds would exceed the original count {original.cnt}"
+    if amount < 0 or (count == 0 and amount != 0):
+        left = amount - last.det_item_fee_sumamt
+        return (
+            "det_item_fee_sumamt",
+            f"refunds must return exactly what is left of the line ({left})",
+        )
+    return None
+
+
 def net_lines(lines: tuple[FeeLine, ...]) -> tuple[FeeLine, ...]:
     """Each original line net of its refund lines (which point at it by ``init_feedetl_sn``)."""
     if all(line.init_feedetl_sn is None for line in lines):
         return lines
+    originals = {line.feedetl_sn: line for line in lines if line.init_feedetl_sn is None}
     refunds: dict[str, list[FeeLine]] = {}
     for line in lines:
         if line.init_feedetl_sn is not None:
-            refunds.setdefault(line.init_feedetl_sn, []).append(line)
+            backs = refunds.setdefault(line.init_feedetl_sn, [])
+            backs.append(line)
+            problem = refund_problem(originals.get(line.init_feedetl_sn), backs)
+            if problem is not None:
+                raise InvalidValue(f"feedetail[{line.feedetl_sn}].{problem[0]}", problem[1])
     netted = []
-    for line in lines:
-        if line.init_feedetl_sn is not None:
-            continue
-        backs = refunds.get(line.feedetl_sn)
-        if backs:
+    for line in originals.values():
+        taken = refunds.get(line.feedetl_sn, [])
+        if taken:
             line = replace(
                 line,
-                cnt=line.cnt + sum(back.cnt for back in backs),
+                cnt=line.cnt + sum(back.cnt for back in taken),
                 det_item_fee_sumamt=line.det_item_fee_sumamt
-                + sum(back.det_item_fee_sumamt for back in backs),
+                + sum(back.det_item_fee_sumamt for back in taken),
             )
         netted.append(line)
     return tuple(netted)
