@@ -22,6 +22,7 @@ __all__ = [
     "RejectedFile",
     "SettlementRefused",
     "YibaoError",
+    "unusable_document",
     "validation_problems",
 ]
 
@@ -137,3 +138,9 @@ def validation_problems(
             reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         problems.append(Problem(source, reason, row=row, column=key or "(file)"))
     return problems
+
+
+def unusable_document(source: str, kind: str, exc: ValueError | RecursionError) -> RejectedFile:
+    """A file that parses but cannot be used (a number of thousands of digits, deep nesting)."""
+    reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+    return RejectedFile([Problem(source, f"not a usable {kind} document: {reason}")])

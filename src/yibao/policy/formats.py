@@ -25,7 +25,13 @@ from pydantic import (
 )
 
 from yibao.kernel.codes import FundPayType, InsuType, MedType, PsnIdetType, PsnType
-from yibao.kernel.errors import PolicyError, Problem, RejectedFile, validation_problems
+from yibao.kernel.errors import (
+    PolicyError,
+    Problem,
+    RejectedFile,
+    unusable_document,
+    validation_problems,
+)
 from yibao.kernel.money import money
 from yibao.kernel.tiers import HospitalTier
 from yibao.policy import model as m
@@ -233,8 +239,7 @@ def load_policy_file(path: Path, *, name: str | None = None) -> m.Policy:
     except tomllib.TOMLDecodeError as exc:
         raise RejectedFile([Problem(source, f"not valid TOML: {exc}")]) from None
     except (ValueError, RecursionError) as exc:  # a number of thousands of digits, deep nesting
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise RejectedFile([Problem(source, f"not a usable TOML document: {reason}")]) from None
+        raise unusable_document(source, "TOML", exc) from None
     return parse_policy(raw, source=source)
 
 

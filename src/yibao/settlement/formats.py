@@ -36,7 +36,13 @@ from yibao.kernel.codes import (
     PsnType,
 )
 from yibao.kernel.dates import parse_date, parse_datetime
-from yibao.kernel.errors import InvalidValue, Problem, RejectedFile, validation_problems
+from yibao.kernel.errors import (
+    InvalidValue,
+    Problem,
+    RejectedFile,
+    unusable_document,
+    validation_problems,
+)
 from yibao.kernel.money import fen, to_decimal
 
 __all__ = ["VisitDocument", "load_visit_file", "parse_visit_document"]
@@ -287,6 +293,5 @@ def load_visit_file(path: Path) -> VisitDocument:
             [Problem(source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
         ) from None
     except (ValueError, RecursionError) as exc:  # a number of thousands of digits, deep nesting
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise RejectedFile([Problem(source, f"not a usable JSON document: {reason}")]) from None
+        raise unusable_document(source, "JSON", exc) from None
     return parse_visit_document(raw, source=source)
