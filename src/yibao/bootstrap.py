@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from yibao.catalog.service import CatalogData, CatalogStore, demo_store
 from yibao.policy.model import PolicyBook
 from yibao.policy.service import demo_policy_dir, load_policy_book
 from yibao.settings import Settings
+from yibao.store.engine import make_engine, sqlite_url
 
 __all__ = ["Services", "bootstrap"]
 
@@ -40,6 +43,14 @@ class Services:
     @cached_property
     def catalog(self) -> CatalogData:
         return self.catalog_store.load()
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database_url or sqlite_url(self.settings.var_dir / "yibao.db")
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.database_url)
 
 
 def bootstrap(settings: Settings | None = None) -> Services:

@@ -23,3 +23,6 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     policy_dir: Path | None = None
     catalog_dir: Path | None = None
+    #: SQLAlchemy URL; the default is an SQLite file in ``var/`` (WAL mode).
+    database_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"

@@ -6,6 +6,7 @@ generated policy is one a region could write. The FloatOperation trap is on (tes
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +21,7 @@ from yibao.kernel.money import ZERO, fen
 from yibao.kernel.tiers import HospitalTier
 from yibao.policy.formats import parse_policy
 from yibao.policy.model import Policy
+from yibao.settlement import codec
 from yibao.settlement.engine import reverse, settle
 from yibao.settlement.model import Accumulators, FeeLine, Settlement, Visit, YearState
 
@@ -308,3 +310,13 @@ def test_mid_stay_settlements_add_up_to_the_whole_stay(
         assert getattr(mid.amounts, name) + getattr(final.amounts, name) == value, name
     assert mid.delta.plus(final.delta) == whole.delta
     assert final.balc == state.balance - whole.amounts.acct_pay
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_a_settlement_survives_its_json_document_exactly(
+    case: tuple[Visit, Policy, dict[str, CatalogEntry], YearState],
+) -> None:
+    s = _settle(case)
+    for record in (s, reverse(s, setl_id="R", setl_time=WHEN, balance=s.balc)):
+        assert codec.decode(json.loads(json.dumps(codec.encode(record)))) == record

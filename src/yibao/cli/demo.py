@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
 from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
+from yibao.demo.load import demo_info, load_demo
 from yibao.demo.visits import run_demo_visits
 from yibao.settlement.report import replay_summary
 
@@ -30,3 +34,32 @@ def run() -> None:
             for line in replay_summary(visit.replay):
                 _out.print(f"  {line}", markup=False)
         _out.print(f"{len(visits)} demo visit(s) settled.")
+
+
+@app.command("load")
+def load(
+    persons: Annotated[int, typer.Option(min=1000, help="How many persons to create.")] = 1200,
+) -> None:
+    """Write the demo region (institutions, credentials, catalogue, policies, persons) to the database."""
+    with reporting():
+        services = bootstrap()
+        with services.engine.begin() as connection:
+            done = load_demo(connection, catalog=services.catalog, persons_count=persons)
+        _out.print(done.summary(), markup=False)
+
+
+@app.command("info")
+def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """What an outside client needs to drive the demo: base URL, institutions, persons."""
+    with reporting():
+        services = bootstrap()
+        with services.engine.connect() as connection:
+            data = demo_info(connection, base_url=services.settings.base_url)
+        if as_json:
+            typer.echo(json.dumps(data, ensure_ascii=False))
+        else:
+            _out.print(
+                f"{data['base_url']}: {len(data['institutions'])} institutions, "
+                f"{len(data['persons'])} persons (use --json)",
+                markup=False,
+            )

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from yibao.bootstrap import bootstrap
 from yibao.catalog.service import CatalogStore, import_catalog_file
-from yibao.cli import bench, demo
+from yibao.cli import bench, db, demo
 from yibao.cli.errors import reporting
 from yibao.policy.service import check_policies
 from yibao.settlement.formats import load_visit_file
@@ -27,6 +27,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(bench.app, name="bench")
 app.add_typer(demo.app, name="demo")
+app.add_typer(db.app, name="db")
 
 _out = Console(highlight=False, soft_wrap=True)
 

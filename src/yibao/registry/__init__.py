@@ -1,0 +1,1 @@
+"""The registry: persons, enrolments, special identities, personal accounts (completed in issue C)."""

@@ -1,0 +1,65 @@
+"""Registry values as settlement reads them: a person, an enrolment, a special identity, an account.
+
+Pure. Issue C completes the registry (families, premiums, filings) around these records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+__all__ = ["Account", "Enrolment", "Identity", "PersonRecord", "resident_id_check_digit"]
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person (人员基本信息)."""
+
+    psn_no: str
+    psn_cert_type: str
+    certno: str
+    psn_name: str
+    gend: str
+    brdy: date
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """One insurance type a person is enrolled in (参保信息)."""
+
+    psn_no: str
+    insutype: str
+    psn_type: str
+    cvlserv_flag: bool
+    insuplc_admdvs: str
+    begndate: date
+    enddate: date | None = None
+    emp_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A special identity with its dates (人员身份: 低保, 特困 …)."""
+
+    psn_no: str
+    psn_idet_type: str
+    begntime: datetime
+    endtime: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A personal account's balance (个人账户)."""
+
+    psn_no: str
+    balance: Decimal
+
+
+def resident_id_check_digit(first17: str) -> str:
+    """The 18th character of a resident identity number (GB 11643-1999, ISO 7064 MOD 11-2)."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK[total % 11]

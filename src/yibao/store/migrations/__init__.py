@@ -1,0 +1,1 @@
+"""Alembic migrations of the yibao schema (run through ``yibao.store.migrate``)."""
