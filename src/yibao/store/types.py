@@ -28,7 +28,6 @@ class ScaledDecimal(TypeDecorator[Decimal]):
     def __init__(self, places: int) -> None:
         super().__init__()
         self.places = places
-        self._unit = Decimal(1).scaleb(-places)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
         if value is None:
@@ -43,7 +42,8 @@ class ScaledDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(int(value)).scaleb(-self.places).quantize(self._unit)
+        # scaleb keeps every digit and sets the exponent: 12345 → 123.45, 0 → 0.00
+        return Decimal(int(value)).scaleb(-self.places)
 
 
 def Amount() -> ScaledDecimal:
