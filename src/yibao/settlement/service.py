@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from yibao.catalog.model import CatalogEntry, Institution, RegionCatalog
-from yibao.kernel.codes import AcctUsedFlag, MidSetlFlag, PsnIdetType
+from yibao.kernel.codes import AcctUsedFlag, MidSetlFlag
 from yibao.kernel.errors import CatalogError, ConflictError, InvalidValue, SettlementRefused
-from yibao.kernel.money import ZERO
 from yibao.policy.model import PolicyBook
 from yibao.settlement.engine import reverse, settle
 from yibao.settlement.formats import FeeDetail, SettleData, Transaction, VisitDocument
@@ -24,11 +23,17 @@ from yibao.settlement.model import (
     LineSplit,
     Person,
     Settlement,
-    SettlementKind,
     Visit,
     YearState,
 )
-from yibao.settlement.split import refund_problem, split_lines
+from yibao.settlement.rules import (
+    accept_lines,
+    check_can_settle,
+    check_sent_amount,
+    identities_on,
+    settlement_day,
+)
+from yibao.settlement.split import split_lines
 
 __all__ = ["ReplayStep", "VisitReplay", "replay_visit"]
 
@@ -115,29 +120,12 @@ def _play(session: _Session, step: Transaction) -> ReplayStep:
 
 
 def _upload(session: _Session, step: Transaction) -> ReplayStep:
-    known = {line.feedetl_sn: line for line in session.lines}
-    if session.settled and session.settled[-1].kind is SettlementKind.FINAL:
-        raise ConflictError(f"feedetail: visit {session.document.mdtrtinfo.mdtrt_id} is settled")
-    added = []
-    for i, detail in enumerate(step.feedetail):
-        line = _fee_line(detail, known, where=f"{step.infno}.feedetail.{i}")
-        known[line.feedetl_sn] = line
-        added.append(line)
+    added = [_as_line(detail) for detail in step.feedetail]
+    latest = session.settled[-1] if session.settled else None
+    accept_lines(session.lines, added, latest, where=f"{step.infno}.feedetail")
     session.lines.extend(added)
     view = _view(session, _visit(session, None).settle_day)
     return ReplayStep(step.infno, lines=split_lines(tuple(added), view, session.institution.tier))
-
-
-def _fee_line(detail: FeeDetail, known: Mapping[str, FeeLine], *, where: str) -> FeeLine:
-    if detail.feedetl_sn in known:
-        raise InvalidValue(f"{where}.feedetl_sn", f"{detail.feedetl_sn} is already uploaded")
-    line = _as_line(detail)
-    if line.init_feedetl_sn is not None:
-        taken = [old for old in known.values() if old.init_feedetl_sn == line.init_feedetl_sn]
-        problem = refund_problem(known.get(line.init_feedetl_sn), [*taken, line])
-        if problem is not None:
-            raise InvalidValue(f"{where}.{problem[0]}", problem[1])
-    return line
 
 
 def _as_line(detail: FeeDetail) -> FeeLine:
@@ -157,27 +145,15 @@ def _as_line(detail: FeeDetail) -> FeeLine:
 
 def _settle(session: _Session, step: Transaction, data: SettleData, *, commit: bool) -> ReplayStep:
     latest = session.settled[-1] if session.settled else None
-    if latest is not None and latest.kind is SettlementKind.FINAL:
-        raise ConflictError(
-            f"data.mdtrt_id: visit {data.mdtrt_id} is already settled "
-            f"({latest.setl_id}); reverse it first"
-        )
-    if not session.lines:
-        raise SettlementRefused(f"{step.infno}: visit {data.mdtrt_id} has no fee lines")
     visit = _visit(session, data)
+    check_can_settle(visit, latest, where=step.infno)
     when = _when(session, step)
-    day = when.date() if visit.mid_setl_flag else visit.settle_day
-    _check_amount(step, data, visit, latest)
+    day = settlement_day(visit, when, latest, where=step.infno)
+    check_sent_amount(data.medfee_sumamt, visit, latest, field=f"{step.infno}.data.medfee_sumamt")
     if day.year != session.document.year_state.year:
         raise SettlementRefused(
             f"year_state.year: {session.document.year_state.year} is not the year of the "
             f"settlement day {day}"
-        )
-    if latest is not None and latest.setl_time.year != day.year:
-        raise SettlementRefused(
-            f"{step.infno}: the stay was settled up to {latest.setl_time.date()} and now ends in "
-            f"{day.year}; settling the new year's part of a stay that crosses the year (跨年度住院) "
-            "is not supported yet"
         )
     policy = session.policies.in_force(visit.person.insuplc_admdvs, day)
     number = session.issued + 1
@@ -197,22 +173,6 @@ def _settle(session: _Session, step: Transaction, data: SettleData, *, commit: b
     return ReplayStep(
         step.infno, lines=result.lines, settlement=result, committed=commit, state=session.state
     )
-
-
-def _check_amount(
-    step: Transaction, data: SettleData, visit: Visit, latest: Settlement | None
-) -> None:
-    """``data.medfee_sumamt``, when sent, is this settlement's part: the lines less what was settled."""
-    if data.medfee_sumamt is None:
-        return
-    total = sum((line.det_item_fee_sumamt for line in visit.lines), ZERO)
-    if latest is not None:
-        total -= latest.visit_amounts.medfee_sumamt
-    if data.medfee_sumamt != total:
-        raise InvalidValue(
-            f"{step.infno}.data.medfee_sumamt",
-            f"{data.medfee_sumamt} ≠ {total}, the uploaded lines not yet settled",
-        )
 
 
 def _reverse(session: _Session, step: Transaction) -> ReplayStep:
@@ -236,10 +196,8 @@ def _visit(session: _Session, data: SettleData | None) -> Visit:
     info = doc.person.insuinfo
     base = doc.person.baseinfo
     day = (session.endtime or doc.mdtrtinfo.begntime).date()
-    identities = frozenset(
-        PsnIdetType(i.psn_idet_type)
-        for i in doc.person.idetinfo
-        if i.begntime.date() <= day and (i.endtime is None or day <= i.endtime.date())
+    identities = identities_on(
+        ((i.psn_idet_type.value, i.begntime, i.endtime) for i in doc.person.idetinfo), day
     )
     person = Person(
         psn_no=base.psn_no,
