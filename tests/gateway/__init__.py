@@ -1,0 +1,1 @@
+"""Tests of the transaction gateway: envelope, field rules, signature."""
