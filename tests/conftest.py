@@ -1,10 +1,27 @@
 """Test-wide settings: a float mixed into Decimal arithmetic raises instead of rounding silently."""
 
+# Database fixtures (docs/adr/0006): `database_url` gives each test a fresh, empty database, once on
+# SQLite and once on PostgreSQL; `postgres_url` starts the local test cluster once per session, or
+# uses YIBAO_TEST_POSTGRES_URL when it is set. A test that needs PostgreSQL fails, never skips.
+
 from __future__ import annotations
 
 import decimal
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
+import psycopg
 import pytest
+
+from tests.support.databases import (
+    ENV_URL,
+    LocalCluster,
+    PostgresUnavailable,
+    connect_admin,
+    fresh_postgres_database,
+    sqlite_url,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -15,3 +32,48 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _float_trap() -> None:
     decimal.getcontext().traps[decimal.FloatOperation] = True
+
+
+@pytest.fixture(scope="session")
+def local_postgres() -> Iterator[str]:
+    """The URL of the cluster of `tools/pg.sh`, started if needed and stopped if this session started it."""
+    cluster = LocalCluster()
+    try:
+        url = cluster.acquire()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield url
+    cluster.release()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """The PostgreSQL database the tests create their databases from: never skipped, fails instead."""
+    url = os.environ.get(ENV_URL, "").strip()
+    if url:
+        return url
+    local: str = request.getfixturevalue("local_postgres")
+    return local
+
+
+@pytest.fixture(scope="session")
+def postgres_admin(postgres_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """One autocommit connection per session that creates and drops the per-test databases."""
+    try:
+        admin = connect_admin(postgres_url)
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with admin:
+        yield admin
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for this test, as a SQLAlchemy URL string."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    admin = request.getfixturevalue("postgres_admin")
+    base: str = request.getfixturevalue("postgres_url")
+    with fresh_postgres_database(admin, base) as url:
+        yield url

@@ -1,0 +1,1 @@
+"""Integration tests: code run against real databases (SQLite and PostgreSQL) and servers."""
