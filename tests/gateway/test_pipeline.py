@@ -1,0 +1,255 @@
+"""The gateway end to end on SQLite and PostgreSQL: signed envelopes in, response envelopes out.
+
+Requests go through the real ASGI application (and, once, through a real HTTP server on
+127.0.0.1); the store is a migrated database holding the demo region.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from yibao.demo.load import demo_token
+from yibao.gateway.app import PATH, create_app
+from yibao.gateway.nonces import DatabaseNonceStore
+from yibao.gateway.pipeline import Gateway
+from yibao.gateway.signature import expected_signature
+from yibao.gateway.tables import message_log, sign_ins
+from yibao.store.engine import make_engine
+
+HOSPITAL = "H99010000001"
+
+
+@pytest.fixture(scope="module")
+def gateway(demo_database_url: str) -> Iterator[Gateway]:
+    engine = make_engine(demo_database_url)
+    yield Gateway(
+        engine=engine, nonces=DatabaseNonceStore(engine), region="990100", clock=datetime.now
+    )
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(gateway: Gateway) -> TestClient:
+    return TestClient(create_app(gateway))
+
+
+def headers(
+    code: str = HOSPITAL,
+    *,
+    token: str | None = None,
+    stamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    timestamp = str(int(time.time()) if stamp is None else stamp)
+    nonce = nonce or secrets.token_hex(8)
+    return {
+        "x-tif-paasid": f"paas-{code}",
+        "x-tif-timestamp": timestamp,
+        "x-tif-nonce": nonce,
+        "x-tif-signature": expected_signature(timestamp, token or demo_token(code), nonce),
+    }
+
+
+def envelope(
+    infno: str,
+    input_: dict[str, Any],
+    *,
+    msgid: str | None = None,
+    code: str = HOSPITAL,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "infno": infno, "msgid": msgid or f"{code}{datetime.now():%Y%m%d%H%M%S}{secrets.randbelow(10**4):04d}",
+        "mdtrtarea_admvs": "990100", "insuplc_admdvs": "990100", "recer_sys_code": "YBXT",
+        "infver": "V1.0", "opter_type": "1", "opter": "0001", "opter_name": "收费员",
+        "inf_time": f"{datetime.now():%Y-%m-%d %H:%M:%S}", "fixmedins_code": code,
+        "fixmedins_name": "示范市第一人民医院", "input": input_, **extra,
+    }  # fmt: skip
+
+
+def post(client: TestClient, body: Any, hdrs: dict[str, str] | None = None) -> httpx.Response:
+    raw = body if isinstance(body, (bytes, str)) else json.dumps(body, ensure_ascii=False)
+    return client.post(PATH, content=raw, headers=hdrs or headers())
+
+
+def count(gateway: Gateway, table: Any) -> int:
+    with gateway.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def a_person(gateway: Gateway) -> tuple[str, str]:
+    from yibao.registry.tables import persons
+
+    with gateway.engine.connect() as connection:
+        row = connection.execute(select(persons.c.certno, persons.c.psn_name).limit(1)).one()
+    return row.certno, row.psn_name
+
+
+def test_sign_in_answers_with_the_response_envelope(client: TestClient) -> None:
+    reply = post(
+        client, envelope("9001", {"signIn": {"opter_no": "0001", "mac": "", "ip": "127.0.0.1"}})
+    )
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["infcode"] == 0 and body["err_msg"] is None
+    assert len(body["inf_refmsgid"]) == 30 and body["inf_refmsgid"].startswith("990100")
+    assert len(body["refmsg_time"]) == 17 and len(body["respond_time"]) == 17
+    assert len(body["output"]["signinoutb"]["sign_no"]) == 30
+
+
+def test_person_information_by_identity_card(client: TestClient, gateway: Gateway) -> None:
+    certno, name = a_person(gateway)
+    body = post(
+        client,
+        envelope(
+            "1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno, "psn_name": name}}
+        ),
+    ).json()
+    assert body["infcode"] == 0, body["err_msg"]
+    assert body["output"]["baseinfo"]["certno"] == certno
+    assert body["output"]["insuinfo"][0]["insutype"] in {"310", "390"}
+    wrong = post(
+        client,
+        envelope(
+            "1101",
+            {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno, "psn_name": "某某某"}},
+        ),
+    ).json()
+    assert wrong["infcode"] == -1 and "input.data.psn_name" in wrong["err_msg"]
+
+
+def test_institutions_and_code_tables(client: TestClient) -> None:
+    found = post(client, envelope("1201", {"medinsinfo": {"fixmedins_name": "社区"}})).json()
+    assert [i["fixmedins_code"] for i in found["output"]["medinsinfo"]] == ["H99010000006"]
+    table = post(
+        client, envelope("1901", {"data": {"type": "insutype", "admdvs": "990100"}})
+    ).json()
+    values = {row["value"]: row["label"] for row in table["output"]["list"]}
+    assert values["310"] == "职工基本医疗保险" and values["390"] == "城乡居民基本医疗保险"
+
+
+def test_a_repeated_msgid_returns_the_stored_answer_and_changes_nothing(
+    client: TestClient, gateway: Gateway
+) -> None:
+    body = envelope("9001", {"signIn": {"opter_no": "0002"}})
+    first = post(client, body).json()
+    before = count(gateway, sign_ins)
+    again = post(client, body).json()
+    assert again == first
+    assert count(gateway, sign_ins) == before
+    other = post(
+        client, {**body, "infno": "1901", "input": {"data": {"type": "gend", "admdvs": "990100"}}}
+    ).json()
+    assert other["infcode"] == -1 and other["err_msg"].startswith("[YB1001] msgid:")
+
+
+def test_concurrent_requests_with_one_msgid_are_answered_once(gateway: Gateway) -> None:
+    body = json.dumps(envelope("9001", {"signIn": {"opter_no": "0003"}})).encode()
+    before = count(gateway, sign_ins)
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda _: gateway.handle(body, headers()), range(8)))
+    answers = {json.dumps(r.body, sort_keys=True) for r in replies}
+    assert len(answers) == 1 and replies[0].body["infcode"] == 0
+    assert count(gateway, sign_ins) == before + 1
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda: headers(token="not-the-token"), "does not match"),
+        (lambda: headers(stamp=int(time.time()) - 3600), "timestamp"),
+        (lambda: {k: v for k, v in headers().items() if k != "x-tif-nonce"}, "x-tif-nonce"),
+        (lambda: {**headers(), "x-tif-paasid": "paas-nobody"}, "unknown paasid"),
+    ],
+    ids=["bad signature", "old timestamp", "missing nonce", "unknown caller"],
+)
+def test_authentication_failures_are_401_with_the_reason(
+    client: TestClient, make: Any, reason: str
+) -> None:
+    reply = post(client, envelope("1901", {"data": {"type": "gend", "admdvs": "990100"}}), make())
+    assert reply.status_code == 401
+    assert reason in reply.json()["err_msg"]
+
+
+def test_a_nonce_used_twice_is_refused(client: TestClient) -> None:
+    hdrs = headers()
+    assert (
+        post(
+            client, envelope("1901", {"data": {"type": "gend", "admdvs": "990100"}}), hdrs
+        ).status_code
+        == 200
+    )
+    again = post(client, envelope("1901", {"data": {"type": "gend", "admdvs": "990100"}}), hdrs)
+    assert again.status_code == 401 and "already used" in again.json()["err_msg"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{not json", "body"),
+        (envelope("9999", {}), "infno"),
+        (envelope("9001", {"signIn": {"mac": "x"}}), "input.signIn.opter_no"),
+        (envelope("9001", {"signIn": {"opter_no": "1"}}, msgid="M" * 31), "msgid"),
+        (envelope("9001", {"signIn": {"opter_no": "1"}}, code="H99010000003"), "fixmedins_code"),
+        (envelope("1901", {"data": {"type": "nope", "admdvs": "990100"}}), "input.data.type"),
+    ],
+    ids=[
+        "malformed JSON",
+        "unknown infno",
+        "missing field",
+        "over-long msgid",
+        "foreign institution",
+        "unknown code table",
+    ],
+)
+def test_bad_input_is_infcode_minus_one_naming_the_field_and_writes_nothing(
+    client: TestClient, gateway: Gateway, body: Any, field: str
+) -> None:
+    logged, signed = count(gateway, message_log), count(gateway, sign_ins)
+    reply = post(client, body)
+    assert reply.status_code == 200
+    answer = reply.json()
+    assert answer["infcode"] == -1 and field in answer["err_msg"]
+    assert count(gateway, sign_ins) == signed
+    served = field in {
+        "input.data.type",
+        "input.signIn.opter_no",
+    }  # a served call's failure is logged
+    expected = logged + (1 if served else 0)
+    assert count(gateway, message_log) == expected
+
+
+def test_a_real_http_server_on_loopback(gateway: Gateway) -> None:
+    config = uvicorn.Config(create_app(gateway), host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        body = json.dumps(
+            envelope("1901", {"data": {"type": "med_type", "admdvs": "990100"}})
+        ).encode()
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}{PATH}/1901", content=body, headers=headers(), timeout=10
+        )
+        assert reply.status_code == 200 and reply.json()["infcode"] == 0
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
