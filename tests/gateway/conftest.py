@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.gateway.support import client, gateway  # noqa: F401 - fixtures for every gateway test
 from tests.support.databases import fresh_postgres_database, sqlite_url
 from yibao.catalog.service import demo_store
 from yibao.demo.load import load_demo
