@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import time
@@ -20,17 +21,25 @@ from yibao.gateway.nonces import DatabaseNonceStore
 from yibao.gateway.pipeline import Gateway
 from yibao.gateway.signature import expected_signature
 from yibao.registry.tables import persons
+from yibao.settlement.visits import load_reference
 from yibao.store.engine import make_engine
 
 HOSPITAL = "H99010000001"
+_SERIAL = itertools.count(secrets.randbelow(10**4))
 
 
 @pytest.fixture(scope="module")
 def gateway(demo_database_url: str) -> Iterator[Gateway]:
     """A gateway over the module's demo database."""
     engine = make_engine(demo_database_url)
+    with engine.connect() as connection:
+        reference = load_reference(connection)
     yield Gateway(
-        engine=engine, nonces=DatabaseNonceStore(engine), region="990100", clock=datetime.now
+        engine=engine,
+        nonces=DatabaseNonceStore(engine),
+        region="990100",
+        clock=datetime.now,
+        reference=reference,
     )
     engine.dispose()
 
@@ -67,7 +76,7 @@ def envelope(
     **extra: Any,
 ) -> dict[str, Any]:
     return {
-        "infno": infno, "msgid": msgid or f"{code}{datetime.now():%Y%m%d%H%M%S}{secrets.randbelow(10**4):04d}",
+        "infno": infno, "msgid": msgid or f"{code}{datetime.now():%Y%m%d%H%M%S}{next(_SERIAL) % 10**4:04d}",
         "mdtrtarea_admvs": "990100", "insuplc_admdvs": "990100", "recer_sys_code": "YBXT",
         "infver": "V1.0", "opter_type": "1", "opter": "0001", "opter_name": "收费员",
         "inf_time": f"{datetime.now():%Y-%m-%d %H:%M:%S}", "fixmedins_code": code,

@@ -20,8 +20,9 @@ from yibao.gateway.envelope import RequestEnvelope
 from yibao.gateway.tables import sign_ins
 from yibao.kernel.codes import CODE_TABLES
 from yibao.kernel.dates import age_on, format_datetime
-from yibao.kernel.errors import InvalidValue, NotFound
+from yibao.kernel.errors import CatalogError, InvalidValue, NotFound
 from yibao.registry.service import find_person
+from yibao.settlement.visits import Reference
 
 __all__ = ["CALLS", "Call", "Handler"]
 
@@ -34,6 +35,14 @@ class Call:
     caller: str
     connection: Connection
     now: datetime
+    reference: Reference | None = None
+
+    @property
+    def ref(self) -> Reference:
+        """Policies and catalogues (the settlement transactions need them)."""
+        if self.reference is None:
+            raise CatalogError("the gateway was started without its reference data")
+        return self.reference
 
     def node(self, name: str) -> dict[str, Any]:
         value = self.envelope.input.get(name)

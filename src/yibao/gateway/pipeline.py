@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from yibao.catalog.repository import token_for
 from yibao.gateway import fields
-from yibao.gateway.calls import CALLS, Call
+from yibao.gateway.calls import CALLS, Call, Handler
 from yibao.gateway.envelope import (
     FAILURE,
     SUCCESS,
@@ -39,9 +39,14 @@ from yibao.gateway.envelope import (
 )
 from yibao.gateway.signature import NonceStore, verify_headers
 from yibao.gateway.tables import message_log
+from yibao.gateway.visit_calls import VISIT_CALLS
 from yibao.kernel.errors import InvalidValue, YibaoError
+from yibao.settlement.visits import Reference
 
-__all__ = ["Gateway", "Reply"]
+__all__ = ["SERVED", "Gateway", "Reply"]
+
+#: every transaction this gateway answers
+SERVED: dict[str, Handler] = {**CALLS, **VISIT_CALLS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,7 @@ class Gateway:
     region: str
     clock: Callable[[], datetime]
     window: int = 300
+    reference: Reference | None = None
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> Reply:
         received = self.clock()
@@ -76,7 +82,7 @@ class Gateway:
                     "fixmedins_code",
                     f"{envelope.fixmedins_code} is not the institution of this credential",
                 )
-            if envelope.infno not in CALLS:
+            if envelope.infno not in SERVED:
                 raise InvalidValue(
                     "infno", f"transaction {envelope.infno} is not served by this gateway"
                 )
@@ -137,7 +143,9 @@ class Gateway:
     ) -> dict[str, Any]:
         savepoint = connection.begin_nested()
         try:
-            output = CALLS[envelope.infno](Call(envelope, caller, connection, received))
+            output = SERVED[envelope.infno](
+                Call(envelope, caller, connection, received, self.reference)
+            )
         except YibaoError as exc:
             savepoint.rollback()
             return self._answer(FAILURE, refmsgid, received, None, str(exc))

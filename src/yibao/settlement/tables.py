@@ -59,6 +59,7 @@ fee_lines = Table(
     metadata,
     Column("mdtrt_id", String(30), ForeignKey("visits.mdtrt_id"), primary_key=True),
     Column("feedetl_sn", String(30), primary_key=True),
+    Column("line_no", Integer, nullable=False),
     Column("chrg_bchno", String(30), nullable=False, default=""),
     Column("init_feedetl_sn", String(30)),
     Column("med_list_codg", String(50), nullable=False),

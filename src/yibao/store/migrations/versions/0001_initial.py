@@ -285,6 +285,7 @@ def upgrade() -> None:
         "fee_lines",
         sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
         sa.Column("feedetl_sn", sa.String(length=30), nullable=False),
+        sa.Column("line_no", sa.Integer(), nullable=False),
         sa.Column("chrg_bchno", sa.String(length=30), nullable=False),
         sa.Column("init_feedetl_sn", sa.String(length=30), nullable=True),
         sa.Column("med_list_codg", sa.String(length=50), nullable=False),

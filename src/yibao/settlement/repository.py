@@ -1,0 +1,220 @@
+"""Settlement persistence: visits, their lines, settlements and the year's counters in the store.
+
+Every read of a visit is scoped to the institution asking: another institution's ``mdtrt_id``
+is answered exactly like a missing one. :func:`lock_person` serialises one person's settlements
+(``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's immediate transactions serialise all writers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from yibao.kernel.errors import NotFound
+from yibao.kernel.money import ZERO
+from yibao.registry.tables import account_ledger, accounts, persons
+from yibao.settlement import codec
+from yibao.settlement.model import (
+    Accumulators,
+    FeeLine,
+    LineSplit,
+    Settlement,
+    SettlementKind,
+    YearState,
+)
+from yibao.settlement.tables import fee_lines, settlement_funds, settlements, visits, year_counters
+
+__all__ = [
+    "VisitRow",
+    "active_lines",
+    "count_settlements",
+    "find_settlement",
+    "get_visit",
+    "insert_lines",
+    "latest_settlement",
+    "lock_person",
+    "store_settlement",
+    "year_state",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    """A visit as stored."""
+
+    mdtrt_id: str
+    fixmedins_code: str
+    psn_no: str
+    insutype: str
+    med_type: str
+    begntime: datetime
+    endtime: datetime | None
+    mdtrtarea_admvs: str
+    insuplc_admdvs: str
+    status: str
+
+
+def get_visit(connection: Connection, *, caller: str, mdtrt_id: str) -> VisitRow:
+    """The caller's visit; NotFound names the field whether it is missing or someone else's."""
+    row = connection.execute(
+        select(visits).where(visits.c.mdtrt_id == mdtrt_id, visits.c.fixmedins_code == caller)
+    ).first()
+    if row is None:
+        raise NotFound(f"mdtrt_id: no visit {mdtrt_id} of this institution")
+    return VisitRow(row.mdtrt_id, row.fixmedins_code, row.psn_no, row.insutype, row.med_type,
+                    row.begntime, row.endtime, row.mdtrtarea_admvs, row.insuplc_admdvs, row.status)  # fmt: skip
+
+
+def lock_person(connection: Connection, psn_no: str) -> None:
+    """Hold the person's row until the transaction ends, so their settlements run one at a time."""
+    connection.execute(select(persons.c.psn_no).where(persons.c.psn_no == psn_no).with_for_update())
+
+
+def active_lines(connection: Connection, mdtrt_id: str) -> list[FeeLine]:
+    """The visit's lines in upload order (deleted lines excluded)."""
+    rows = connection.execute(
+        select(fee_lines)
+        .where(fee_lines.c.mdtrt_id == mdtrt_id, fee_lines.c.status == "active")
+        .order_by(fee_lines.c.line_no)
+    )
+    return [
+        FeeLine(r.feedetl_sn, r.med_list_codg, r.medins_list_codg, r.cnt, r.pric,
+                r.det_item_fee_sumamt, r.fee_ocur_time, r.hosp_appr_flag, r.init_feedetl_sn)
+        for r in rows
+    ]  # fmt: skip
+
+
+def insert_lines(
+    connection: Connection,
+    *,
+    mdtrt_id: str,
+    lines: Sequence[FeeLine],
+    splits: Sequence[LineSplit],
+    chrg_bchno: str,
+) -> None:
+    """Store uploaded lines with their split, numbered after the visit's existing lines."""
+    start = connection.execute(
+        select(func.count()).select_from(fee_lines).where(fee_lines.c.mdtrt_id == mdtrt_id)
+    ).scalar_one()
+    rows = [
+        {"mdtrt_id": mdtrt_id, "feedetl_sn": line.feedetl_sn, "line_no": start + i,
+         "chrg_bchno": chrg_bchno, "init_feedetl_sn": line.init_feedetl_sn,
+         "med_list_codg": line.med_list_codg, "medins_list_codg": line.medins_list_codg,
+         "det_item_fee_sumamt": line.det_item_fee_sumamt, "cnt": line.cnt, "pric": line.pric,
+         "fee_ocur_time": line.fee_ocur_time, "hosp_appr_flag": line.hosp_appr_flag,
+         "fulamt_ownpay_amt": split.fulamt_ownpay_amt, "overlmt_amt": split.overlmt_amt,
+         "preselfpay_amt": split.preselfpay_amt, "inscp_scp_amt": split.inscp_scp_amt,
+         "selfpay_prop": split.selfpay_prop, "chrgitm_lv": split.chrgitm_lv, "status": "active"}
+        for i, (line, split) in enumerate(zip(lines, splits, strict=True), start=1)
+    ]  # fmt: skip
+    if rows:
+        connection.execute(insert(fee_lines), rows)
+
+
+def latest_settlement(connection: Connection, mdtrt_id: str) -> Settlement | None:
+    """The visit's settlement in force (not reversed), rebuilt from its document."""
+    row = connection.execute(
+        select(settlements.c.document)
+        .where(settlements.c.mdtrt_id == mdtrt_id, settlements.c.kind != SettlementKind.REVERSAL.value,
+               settlements.c.reversed_by.is_(None))
+        .order_by(settlements.c.setl_time.desc(), settlements.c.setl_id.desc())
+        .limit(1)
+    ).first()  # fmt: skip
+    return None if row is None else codec.decode(json.loads(row.document))
+
+
+def find_settlement(connection: Connection, *, caller: str, setl_id: str) -> Settlement:
+    """One of the caller's settlements by ``setl_id``."""
+    row = connection.execute(
+        select(settlements.c.document).where(
+            settlements.c.setl_id == setl_id, settlements.c.fixmedins_code == caller
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"setl_id: no settlement {setl_id} of this institution")
+    return codec.decode(json.loads(row.document))
+
+
+def count_settlements(connection: Connection, mdtrt_id: str) -> int:
+    return int(
+        connection.execute(
+            select(func.count()).select_from(settlements).where(settlements.c.mdtrt_id == mdtrt_id)
+        ).scalar_one()
+    )
+
+
+def year_state(connection: Connection, *, psn_no: str, insutype: str, year: int) -> YearState:
+    """The person's counters for the year and their account balance (0 without an account)."""
+    rows = connection.execute(
+        select(year_counters.c.counter, year_counters.c.value).where(
+            year_counters.c.psn_no == psn_no, year_counters.c.insutype == insutype,
+            year_counters.c.year == year,
+        )
+    )  # fmt: skip
+    balance = connection.execute(
+        select(accounts.c.balance).where(accounts.c.psn_no == psn_no)
+    ).scalar_one_or_none()
+    return YearState(Accumulators({r.counter: r.value for r in rows}), balance or ZERO)
+
+
+def store_settlement(connection: Connection, s: Settlement, *, msgid: str, year: int) -> None:
+    """Write a settlement (or reversal) with its funds, counters and account movement."""
+    visit = s.visit
+    connection.execute(insert(settlements), [{
+        "setl_id": s.setl_id, "mdtrt_id": visit.mdtrt_id, "psn_no": visit.person.psn_no,
+        "fixmedins_code": visit.institution.fixmedins_code, "insutype": visit.insutype,
+        "kind": s.kind.value, "setl_time": s.setl_time, "policy_region": s.policy_region,
+        "policy_version": s.policy_version, "reverses": s.reverses, "reversed_by": None,
+        "msgid": msgid, **s.amounts.as_dict(), "balc": s.balc,
+        "pool_prop_selfpay": s.pool_prop_selfpay,
+        "document": json.dumps(codec.encode(s), ensure_ascii=False),
+    }])  # fmt: skip
+    if s.funds:
+        connection.execute(insert(settlement_funds), [
+            {"setl_id": s.setl_id, "fund_pay_type": f.fund_pay_type.value,
+             "inscp_scp_amt": f.inscp_scp_amt, "crt_payb_lmt_amt": f.crt_payb_lmt_amt,
+             "fund_payamt": f.fund_payamt, "setl_proc_info": f.setl_proc_info[:4000]}
+            for f in s.funds
+        ])  # fmt: skip
+    if s.reverses is not None:
+        connection.execute(
+            update(settlements)
+            .where(settlements.c.setl_id == s.reverses)
+            .values(reversed_by=s.setl_id)
+        )
+    _move_counters(connection, s, year)
+    _move_account(connection, s)
+
+
+def _move_counters(connection: Connection, s: Settlement, year: int) -> None:
+    key = {"psn_no": s.visit.person.psn_no, "insutype": s.visit.insutype, "year": year}
+    for counter, change in s.delta.items():
+        where = (year_counters.c.psn_no == key["psn_no"], year_counters.c.insutype == key["insutype"],
+                 year_counters.c.year == year, year_counters.c.counter == counter)  # fmt: skip
+        current = connection.execute(
+            select(year_counters.c.value).where(*where)
+        ).scalar_one_or_none()
+        if current is None:
+            connection.execute(
+                insert(year_counters), [{**key, "counter": counter, "value": change}]
+            )
+        else:
+            connection.execute(update(year_counters).where(*where).values(value=current + change))
+
+
+def _move_account(connection: Connection, s: Settlement) -> None:
+    amount: Decimal = s.amounts.acct_pay
+    if not amount:
+        return
+    psn_no = s.visit.person.psn_no
+    connection.execute(update(accounts).where(accounts.c.psn_no == psn_no).values(balance=s.balc))
+    connection.execute(insert(account_ledger), [{
+        "psn_no": psn_no, "amount": -amount, "balance_after": s.balc,
+        "source": "reversal" if s.kind is SettlementKind.REVERSAL else "settlement",
+        "ref": s.setl_id, "booked_at": s.setl_time,
+    }])  # fmt: skip
