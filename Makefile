@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/yibao demo run
+	$(BIN)/yibao db upgrade
+	$(BIN)/yibao demo load --if-empty
+	@echo "gateway on http://127.0.0.1:8000 (yibao demo info --json lists institutions, credentials, persons)"
+	$(BIN)/yibao serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -26,3 +26,5 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL; the default is an SQLite file in ``var/`` (WAL mode).
     database_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
+    #: the agency's region code, the first six digits of every ``inf_refmsgid``
+    region: str = "990100"

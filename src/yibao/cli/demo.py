@@ -10,7 +10,7 @@ from rich.console import Console
 
 from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
-from yibao.demo.load import demo_info, load_demo
+from yibao.demo.load import demo_info, demo_loaded, load_demo
 from yibao.demo.visits import run_demo_visits
 from yibao.settlement.report import replay_summary
 
@@ -39,11 +39,15 @@ def run() -> None:
 @app.command("load")
 def load(
     persons: Annotated[int, typer.Option(min=1000, help="How many persons to create.")] = 1200,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when already loaded.")] = False,
 ) -> None:
     """Write the demo region (institutions, credentials, catalogue, policies, persons) to the database."""
     with reporting():
         services = bootstrap()
         with services.engine.begin() as connection:
+            if if_empty and demo_loaded(connection):
+                _out.print("demo region already loaded", markup=False)
+                return
             done = load_demo(connection, catalog=services.catalog, persons_count=persons)
         _out.print(done.summary(), markup=False)
 

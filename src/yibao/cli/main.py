@@ -13,6 +13,7 @@ from yibao.bootstrap import bootstrap
 from yibao.catalog.service import CatalogStore, import_catalog_file
 from yibao.cli import bench, db, demo
 from yibao.cli.errors import reporting
+from yibao.cli.serve import serve
 from yibao.policy.service import check_policies
 from yibao.settlement.formats import load_visit_file
 from yibao.settlement.report import replay_as_json
@@ -28,6 +29,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(bench.app, name="bench")
 app.add_typer(demo.app, name="demo")
 app.add_typer(db.app, name="db")
+app.command()(serve)
 
 _out = Console(highlight=False, soft_wrap=True)
 

@@ -29,7 +29,7 @@ from yibao.policy.service import demo_policy_dir, load_policy_book
 from yibao.registry.repository import save_people
 from yibao.registry.tables import enrolments, persons
 
-__all__ = ["DemoLoad", "demo_info", "demo_token", "load_demo"]
+__all__ = ["DemoLoad", "demo_info", "demo_loaded", "demo_token", "load_demo"]
 
 REGIONS = {"990100": "示范市"}
 _LOADED_AT = datetime(2026, 1, 1)
@@ -57,11 +57,16 @@ def demo_token(fixmedins_code: str) -> str:
     return hashlib.sha256(f"yibao-demo-token:{fixmedins_code}".encode()).hexdigest()[:32]
 
 
+def demo_loaded(connection: Connection) -> bool:
+    """Whether the database already holds institutions (the demo or anything else)."""
+    return connection.execute(select(institutions.c.fixmedins_code).limit(1)).first() is not None
+
+
 def load_demo(
     connection: Connection, *, catalog: CatalogData, persons_count: int = 1200
 ) -> DemoLoad:
     """Write the demo region into an empty, migrated database."""
-    if connection.execute(select(institutions.c.fixmedins_code).limit(1)).first() is not None:
+    if demo_loaded(connection):
         raise ConflictError(
             "the database already holds institutions; load the demo into an empty one"
         )
