@@ -271,3 +271,64 @@ def test_reversing_an_unknown_visit_names_the_field(client: TestClient) -> None:
     assert (
         answer["infcode"] == -1 and "mdtrt_id: no visit Y of this institution" in answer["err_msg"]
     )
+
+
+def test_2601_reverses_a_settlement_whose_answer_was_lost(
+    client: TestClient, gateway: Gateway
+) -> None:
+    psn_no, start = employee(gateway)
+    mdtrt_id = outpatient(client, psn_no, [(CLASS_A_DRUG, "50.00", "3")])
+    lost = envelope("2207", settle_data(mdtrt_id, psn_no, "150.00"))
+    assert (
+        post(client, lost).json()["infcode"] == 0
+    )  # settled; suppose the HIS never saw this answer
+    ok(client, "2601", {"data": {"psn_no": psn_no, "omsgid": lost["msgid"], "oinfno": "2207"}})
+    assert balance(gateway, psn_no) == start
+    again = ok(
+        client, "2207", settle_data(mdtrt_id, psn_no, "150.00")
+    )  # the visit can be settled afresh
+    assert_identities(again["setlinfo"], again["setldetail"])
+    twice = post(
+        client,
+        envelope("2601", {"data": {"psn_no": psn_no, "omsgid": lost["msgid"], "oinfno": "2207"}}),
+    )
+    assert twice.json()["infcode"] == -1 and "already reversed" in twice.json()["err_msg"]
+
+
+def test_2601_before_the_original_arrives_makes_the_late_original_a_no(
+    client: TestClient, gateway: Gateway
+) -> None:
+    psn_no, _ = employee(gateway, minimum="0")
+    mdtrt_id = outpatient(client, psn_no, [(CLASS_A_DRUG, "20.00", "1")])
+    late = envelope("2207", settle_data(mdtrt_id, psn_no, "20.00"))
+    ok(client, "2601", {"data": {"psn_no": psn_no, "omsgid": late["msgid"], "oinfno": "2207"}})
+    answer = post(client, late).json()
+    assert answer["infcode"] == -1 and "reversed by 2601" in answer["err_msg"]
+    with gateway.engine.connect() as connection:
+        assert connection.execute(
+            select(fee_lines.c.setl_id).where(fee_lines.c.mdtrt_id == mdtrt_id)
+        ).all()
+    fresh = ok(client, "2207", settle_data(mdtrt_id, psn_no, "20.00"))
+    assert fresh["setlinfo"]["medfee_sumamt"] == "20.00"
+
+
+def test_2601_cancels_a_registration_and_refuses_a_mismatched_oinfno(
+    client: TestClient, gateway: Gateway
+) -> None:
+    psn_no, _ = employee(gateway, minimum="0")
+    register = envelope("2201", {"data": {"psn_no": psn_no, "insutype": "310", "begntime": NOW, "mdtrt_cert_type": "02",
+                                          "mdtrt_cert_no": "x", "caty": "A03"}})  # fmt: skip
+    mdtrt_id = post(client, register).json()["output"]["data"]["mdtrt_id"]
+    wrong = post(
+        client,
+        envelope(
+            "2601", {"data": {"psn_no": psn_no, "omsgid": register["msgid"], "oinfno": "2207"}}
+        ),
+    )
+    assert wrong.json()["infcode"] == -1 and "input.data.oinfno" in wrong.json()["err_msg"]
+    ok(client, "2601", {"data": {"psn_no": psn_no, "omsgid": register["msgid"], "oinfno": "2201"}})
+    gone = post(
+        client,
+        envelope("2204", {"feedetail": [line("1", mdtrt_id, psn_no, CLASS_A_DRUG, "1.00", "1")]}),
+    )
+    assert gone.json()["infcode"] == -1

@@ -39,7 +39,9 @@ def run() -> None:
 @app.command("load")
 def load(
     persons: Annotated[int, typer.Option(min=1000, help="How many persons to create.")] = 1200,
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when already loaded.")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when already loaded.")
+    ] = False,
 ) -> None:
     """Write the demo region (institutions, credentials, catalogue, policies, persons) to the database."""
     with reporting():

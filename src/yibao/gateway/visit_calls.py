@@ -16,6 +16,7 @@ from yibao.gateway.calls import Call, Handler
 from yibao.kernel.dates import parse_datetime
 from yibao.kernel.errors import InvalidValue, validation_problems
 from yibao.kernel.money import money
+from yibao.settlement import undo
 from yibao.settlement import visits as uc
 from yibao.settlement.formats import FeeDetail
 from yibao.settlement.model import FeeLine, Settlement
@@ -95,7 +96,9 @@ def cancel_discharge(call: Call) -> dict[str, Any]:
 
 def cancel(call: Call) -> dict[str, Any]:
     """2202 门诊挂号撤销 / 2404 入院撤销."""
-    uc.cancel_visit(call.connection, caller=call.caller, mdtrt_id=call.required("data", "mdtrt_id"))
+    undo.cancel_visit(
+        call.connection, caller=call.caller, mdtrt_id=call.required("data", "mdtrt_id")
+    )
     return {}
 
 
@@ -125,7 +128,7 @@ def upload(call: Call) -> dict[str, Any]:
 def delete(call: Call) -> dict[str, Any]:
     """2205 / 2302 费用明细撤销 (``"0000"``: every unsettled line)."""
     data = call.node("data")
-    count = uc.delete_lines(
+    count = undo.delete_lines(
         call.connection,
         caller=call.caller,
         mdtrt_id=call.required("data", "mdtrt_id"),

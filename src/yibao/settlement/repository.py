@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from yibao.kernel.errors import NotFound
+from yibao.kernel.errors import ConflictError, NotFound
 from yibao.kernel.money import ZERO
 from yibao.registry.tables import account_ledger, accounts, persons
 from yibao.settlement import codec
@@ -34,6 +34,7 @@ __all__ = [
     "active_lines",
     "count_settlements",
     "find_settlement",
+    "get_open_visit",
     "get_visit",
     "insert_lines",
     "latest_settlement",
@@ -68,6 +69,14 @@ def get_visit(connection: Connection, *, caller: str, mdtrt_id: str) -> VisitRow
         raise NotFound(f"mdtrt_id: no visit {mdtrt_id} of this institution")
     return VisitRow(row.mdtrt_id, row.fixmedins_code, row.psn_no, row.insutype, row.med_type,
                     row.begntime, row.endtime, row.mdtrtarea_admvs, row.insuplc_admdvs, row.status)  # fmt: skip
+
+
+def get_open_visit(connection: Connection, *, caller: str, mdtrt_id: str) -> VisitRow:
+    """As :func:`get_visit`, refusing a cancelled visit."""
+    row = get_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
+    if row.status == "cancelled":
+        raise ConflictError(f"mdtrt_id: visit {mdtrt_id} is cancelled")
+    return row
 
 
 def lock_person(connection: Connection, psn_no: str) -> None:

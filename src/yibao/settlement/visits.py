@@ -36,14 +36,12 @@ from yibao.settlement.rules import (
 )
 from yibao.settlement.split import split_lines
 from yibao.settlement.tables import diagnoses as diagnosis_table
-from yibao.settlement.tables import fee_lines, visits
+from yibao.settlement.tables import visits
 
 __all__ = [
     "Diagnosis",
     "Reference",
     "SettleRequest",
-    "cancel_visit",
-    "delete_lines",
     "discharge",
     "load_reference",
     "record_visit_info",
@@ -145,7 +143,7 @@ def upload_lines(
     where: str,
 ) -> tuple[LineSplit, ...]:
     """New fee lines for an open visit; returns each line's split as 2204/2301 answer it."""
-    row = repo.get_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
+    row = repo.get_open_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
     repo.lock_person(connection, row.psn_no)
     accept_lines(repo.active_lines(connection, mdtrt_id), lines, repo.latest_settlement(connection, mdtrt_id),
                  where=where)  # fmt: skip
@@ -169,7 +167,7 @@ def settle_visit(
     now: datetime,
 ) -> Settlement:
     """Pre-settle (``commit`` False: nothing is kept) or settle a visit, by the person's lock."""
-    row = repo.get_visit(connection, caller=caller, mdtrt_id=request.mdtrt_id)
+    row = repo.get_open_visit(connection, caller=caller, mdtrt_id=request.mdtrt_id)
     if row.psn_no != request.psn_no:
         raise SettlementRefused(
             f"psn_no: {request.psn_no} is not the person of visit {row.mdtrt_id}"
@@ -209,7 +207,7 @@ def reverse_settlement(
     now: datetime,
 ) -> Settlement:
     """Reverse the visit's settlement in force, which must be the one named."""
-    row = repo.get_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
+    row = repo.get_open_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
     if row.psn_no != psn_no:
         raise SettlementRefused(f"psn_no: {psn_no} is not the person of visit {mdtrt_id}")
     repo.lock_person(connection, row.psn_no)
@@ -233,30 +231,6 @@ def reverse_settlement(
     return result
 
 
-def delete_lines(
-    connection: Connection,
-    *,
-    caller: str,
-    mdtrt_id: str,
-    feedetl_sn: str | None = None,
-    chrg_bchno: str | None = None,
-) -> int:
-    """Delete unsettled lines: one by number, one batch, or all with ``"0000"``; returns how many."""
-    row = repo.get_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
-    if repo.latest_settlement(connection, row.mdtrt_id) is not None:
-        raise ConflictError(
-            f"mdtrt_id: visit {mdtrt_id} has a settlement in force; reverse it first"
-        )
-    query = update(fee_lines).where(
-        fee_lines.c.mdtrt_id == mdtrt_id, fee_lines.c.status == "active"
-    )
-    if feedetl_sn not in (None, "0000"):
-        query = query.where(fee_lines.c.feedetl_sn == feedetl_sn)
-    if chrg_bchno not in (None, "0000"):
-        query = query.where(fee_lines.c.chrg_bchno == chrg_bchno)
-    return int(connection.execute(query.values(status="deleted")).rowcount)
-
-
 def record_visit_info(
     connection: Connection,
     *,
@@ -266,7 +240,7 @@ def record_visit_info(
     diagnoses: Sequence[Diagnosis],
 ) -> None:
     """2203/2401/2402: the visit's care type and its diagnoses (replacing earlier ones)."""
-    row = repo.get_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
+    row = repo.get_open_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
     if med_type is not None and med_type != row.med_type:
         if repo.latest_settlement(connection, mdtrt_id) is not None:
             raise ConflictError(
@@ -286,7 +260,7 @@ def discharge(
     connection: Connection, *, caller: str, mdtrt_id: str, endtime: datetime | None
 ) -> None:
     """2402 sets the discharge time; 2405 (``None``) takes it back while the stay is not settled."""
-    row = repo.get_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
+    row = repo.get_open_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
     latest = repo.latest_settlement(connection, mdtrt_id)
     if latest is not None and latest.kind is SettlementKind.FINAL:
         raise ConflictError(
@@ -295,20 +269,6 @@ def discharge(
     if endtime is not None and endtime < row.begntime:
         raise SettlementRefused("dscginfo.endtime: discharge is before admission")
     connection.execute(update(visits).where(visits.c.mdtrt_id == mdtrt_id).values(endtime=endtime))
-
-
-def cancel_visit(connection: Connection, *, caller: str, mdtrt_id: str) -> None:
-    """2202/2404: a visit with no lines and no settlement is cancelled."""
-    row = repo.get_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
-    if row.status == "cancelled":
-        raise ConflictError(f"mdtrt_id: visit {mdtrt_id} is already cancelled")
-    if repo.active_lines(connection, mdtrt_id) or repo.latest_settlement(connection, mdtrt_id):
-        raise ConflictError(
-            f"mdtrt_id: visit {mdtrt_id} has lines or a settlement; undo them first"
-        )
-    connection.execute(
-        update(visits).where(visits.c.mdtrt_id == mdtrt_id).values(status="cancelled")
-    )
 
 
 @dataclass(frozen=True, slots=True)
