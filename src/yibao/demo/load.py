@@ -20,6 +20,7 @@ from yibao.catalog.repository import (
     save_institutions,
     save_region,
 )
+from yibao.catalog.queries import save_mappings
 from yibao.catalog.service import CatalogData
 from yibao.catalog.tables import credentials, institutions
 from yibao.demo.population import demo_population
@@ -82,6 +83,7 @@ def load_demo(
             valid_from=_LOADED_AT,
         )
     entries = sum(save_catalog_entries(connection, c.entries()) for c in catalog.catalogs.values())
+    save_mappings(connection, catalog.mappings)
     directory = demo_policy_dir()
     book = load_policy_book(directory=directory)
     for policy in book.policies:

@@ -166,3 +166,6 @@ CALLS: dict[str, Handler] = {
     "1201": institution_info,
     "1901": code_table,
 }
+from yibao.gateway.catalog_calls import CATALOG_CALLS  # noqa: E402 - registered after the core calls
+
+CALLS.update(CATALOG_CALLS)
