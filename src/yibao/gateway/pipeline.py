@@ -37,6 +37,7 @@ from yibao.gateway.envelope import (
     parse_envelope,
     response,
 )
+from yibao.gateway.query_calls import QUERY_CALLS
 from yibao.gateway.reversal_calls import REVERSAL_CALLS
 from yibao.gateway.signature import NonceStore, verify_headers
 from yibao.gateway.tables import message_log
@@ -47,7 +48,7 @@ from yibao.settlement.visits import Reference
 __all__ = ["SERVED", "Gateway", "Reply"]
 
 #: every transaction this gateway answers
-SERVED: dict[str, Handler] = {**CALLS, **VISIT_CALLS, **REVERSAL_CALLS}
+SERVED: dict[str, Handler] = {**CALLS, **VISIT_CALLS, **REVERSAL_CALLS, **QUERY_CALLS}
 
 
 @dataclass(frozen=True, slots=True)

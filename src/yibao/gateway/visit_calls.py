@@ -72,6 +72,18 @@ def record_outpatient(call: Call) -> dict[str, Any]:
     return {}
 
 
+def change_stay(call: Call) -> dict[str, Any]:
+    """2403 住院信息变更: the stay's care type and diagnoses (before it is settled)."""
+    uc.record_visit_info(
+        call.connection,
+        caller=call.caller,
+        mdtrt_id=call.required("adminfo", "mdtrt_id"),
+        med_type=call.required("adminfo", "med_type"),
+        diagnoses=_diagnoses(call),
+    )
+    return {}
+
+
 def discharge(call: Call) -> dict[str, Any]:
     """2402 出院办理."""
     info = call.node("dscginfo")
@@ -212,6 +224,7 @@ VISIT_CALLS: dict[str, Handler] = {
     "2208": reverse,
     "2401": admit,
     "2402": discharge,
+    "2403": change_stay,
     "2404": cancel,
     "2405": cancel_discharge,
     "2301": upload,
