@@ -137,3 +137,14 @@ def test_undo_calls_and_sign_out(client: TestClient, gateway: Gateway) -> None:
         client, envelope("9002", {"data": {"sign_no": sign_no, "opter_no": "0009"}})
     ).json()
     assert twice["infcode"] == -1 and "no open sign-in" in twice["err_msg"]
+
+
+def test_2203a_is_served_as_2203(client: TestClient, gateway: Gateway) -> None:
+    psn_no, _ = employee(gateway, minimum="0")
+    mdtrt_id = outpatient(client, psn_no, [(CLASS_A_DRUG, "10.00", "1")])
+    ok(
+        client,
+        "2203A",
+        {"mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": "13", "begntime": NOW}},
+    )
+    assert ok(client, "5201", {"data": {"mdtrt_id": mdtrt_id}})["mdtrtinfo"][0]["med_type"] == "13"

@@ -45,10 +45,12 @@ from yibao.gateway.visit_calls import VISIT_CALLS
 from yibao.kernel.errors import InvalidValue, YibaoError
 from yibao.settlement.visits import Reference
 
-__all__ = ["SERVED", "Gateway", "Reply"]
+__all__ = ["ALIASES", "SERVED", "Gateway", "Reply"]
 
 #: every transaction this gateway answers
 SERVED: dict[str, Handler] = {**CALLS, **VISIT_CALLS, **REVERSAL_CALLS, **QUERY_CALLS}
+#: later revisions' names of a transaction (2203A is 2203 with the same nodes)
+ALIASES = {"2203A": "2203"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +86,12 @@ class Gateway:
                     "fixmedins_code",
                     f"{envelope.fixmedins_code} is not the institution of this credential",
                 )
-            if envelope.infno not in SERVED:
+            infno = ALIASES.get(envelope.infno, envelope.infno)
+            if infno not in SERVED:
                 raise InvalidValue(
                     "infno", f"transaction {envelope.infno} is not served by this gateway"
                 )
-            fields.check_input(envelope.infno, envelope.input)
+            fields.check_input(infno, envelope.input)
             return Reply(200, self._once(envelope, caller, refmsgid, received))
         except YibaoError as exc:
             return Reply(200, self._answer(FAILURE, refmsgid, received, None, str(exc)))
@@ -145,7 +148,7 @@ class Gateway:
     ) -> dict[str, Any]:
         savepoint = connection.begin_nested()
         try:
-            output = SERVED[envelope.infno](
+            output = SERVED[ALIASES.get(envelope.infno, envelope.infno)](
                 Call(envelope, caller, connection, received, self.reference)
             )
         except YibaoError as exc:
