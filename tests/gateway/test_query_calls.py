@@ -145,6 +145,22 @@ def test_2203a_is_served_as_2203(client: TestClient, gateway: Gateway) -> None:
     ok(
         client,
         "2203A",
-        {"mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "med_type": "13", "begntime": NOW}},
+        {
+            "mdtrtinfo": {
+                "mdtrt_id": mdtrt_id,
+                "psn_no": psn_no,
+                "med_type": "13",
+                "begntime": NOW,
+            },
+            "diseinfo": [
+                {
+                    "diag_type": "1",
+                    "diag_srt_no": "1",
+                    "diag_code": "R50.900",
+                    "diag_name": "发热",
+                    "vali_flag": "1",
+                }
+            ],
+        },
     )
     assert ok(client, "5201", {"data": {"mdtrt_id": mdtrt_id}})["mdtrtinfo"][0]["med_type"] == "13"

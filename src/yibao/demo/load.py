@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from yibao.catalog.queries import save_mappings
 from yibao.catalog.repository import (
     save_catalog_entries,
     save_credential,
     save_institutions,
     save_region,
 )
-from yibao.catalog.queries import save_mappings
 from yibao.catalog.service import CatalogData
 from yibao.catalog.tables import credentials, institutions
 from yibao.demo.population import demo_population
