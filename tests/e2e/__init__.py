@@ -1,0 +1,1 @@
+"""End-to-end tests: the real ``yibao`` commands and server, driven as separate processes."""
