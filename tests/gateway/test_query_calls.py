@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.gateway.support import envelope, headers, post
 from tests.gateway.test_settlement_calls import (
@@ -18,6 +19,7 @@ from tests.gateway.test_settlement_calls import (
     settle_data,
 )
 from yibao.gateway.pipeline import Gateway
+from yibao.settlement.tables import operations
 
 
 def test_benefit_check_says_yes_and_no_with_the_reason(
@@ -96,6 +98,23 @@ def test_a_stay_changes_its_care_type_before_settlement(
         {"adminfo": change, "diseinfo": [dict(d, mdtrt_id=stay) for d in diagnosis(psn_no)]},
     )
     assert ok(client, "5201", {"data": {"mdtrt_id": stay}})["mdtrtinfo"][0]["med_type"] == "22"
+    ok(
+        client,
+        "2403",
+        {
+            "adminfo": {
+                **change,
+                "oprn_oprt_code": "79.3500",
+                "oprn_oprt_name": "股骨开放性复位术",
+            },
+            "diseinfo": [dict(d, mdtrt_id=stay) for d in diagnosis(psn_no)],
+        },
+    )
+    with gateway.engine.connect() as connection:
+        stored = connection.execute(
+            select(operations.c.oprn_oprt_code).where(operations.c.mdtrt_id == stay)
+        ).all()
+    assert [row.oprn_oprt_code for row in stored] == ["79.3500"]
 
 
 def test_undo_calls_and_sign_out(client: TestClient, gateway: Gateway) -> None:

@@ -54,7 +54,7 @@ def admit(call: Call) -> dict[str, Any]:
         mdtrtarea_admvs=call.envelope.mdtrtarea_admvs, msgid=call.envelope.msgid, ipt_no=info.get("ipt_no"),
     )  # fmt: skip
     uc.record_visit_info(call.connection, caller=call.caller, mdtrt_id=mdtrt_id, med_type=None,
-                         diagnoses=_diagnoses(call))  # fmt: skip
+                         diagnoses=_diagnoses(call), operation=_operation(info))  # fmt: skip
     return {
         "result": {"mdtrt_id": mdtrt_id, "psn_no": info["psn_no"], "ipt_no": info.get("ipt_no")}
     }
@@ -80,6 +80,7 @@ def change_stay(call: Call) -> dict[str, Any]:
         mdtrt_id=call.required("adminfo", "mdtrt_id"),
         med_type=call.required("adminfo", "med_type"),
         diagnoses=_diagnoses(call),
+        operation=_operation(call.node("adminfo")),
     )
     return {}
 
@@ -91,7 +92,7 @@ def discharge(call: Call) -> dict[str, Any]:
     uc.discharge(call.connection, caller=call.caller, mdtrt_id=call.required("dscginfo", "mdtrt_id"),
                  endtime=endtime)  # fmt: skip
     uc.record_visit_info(call.connection, caller=call.caller, mdtrt_id=info["mdtrt_id"], med_type=None,
-                         diagnoses=_diagnoses(call))  # fmt: skip
+                         diagnoses=_diagnoses(call), operation=_operation(info))  # fmt: skip
     return {}
 
 
@@ -201,6 +202,11 @@ def _line(item: object, index: int) -> FeeLine:
         raise InvalidValue(f"input.feedetail[{index}].{problem.column}", problem.reason) from None
     return FeeLine(d.feedetl_sn, d.med_list_codg, d.medins_list_codg, d.cnt, d.pric, d.det_item_fee_sumamt,
                    d.fee_ocur_time, d.hosp_appr_flag.value, d.init_feedetl_sn, d.med_list_name)  # fmt: skip
+
+
+def _operation(node: dict[str, Any]) -> tuple[str, str] | None:
+    code = node.get("oprn_oprt_code")
+    return None if not code else (str(code), str(node.get("oprn_oprt_name") or ""))
 
 
 def _diagnoses(call: Call) -> list[uc.Diagnosis]:

@@ -22,7 +22,15 @@ from sqlalchemy import (
 from yibao.store.base import metadata
 from yibao.store.types import Amount, Count, Price, Ratio
 
-__all__ = ["diagnoses", "fee_lines", "settlement_funds", "settlements", "visits", "year_counters"]
+__all__ = [
+    "diagnoses",
+    "fee_lines",
+    "operations",
+    "settlement_funds",
+    "settlements",
+    "visits",
+    "year_counters",
+]
 
 visits = Table(
     "visits",
@@ -52,6 +60,16 @@ diagnoses = Table(
     Column("maindiag_flag", String(1), nullable=False),
     Column("diag_code", String(30), nullable=False),
     Column("diag_name", String(100), nullable=False),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("mdtrt_id", String(30), ForeignKey("visits.mdtrt_id"), primary_key=True),
+    Column("oprn_srt_no", Integer, primary_key=True),
+    Column("oprn_oprt_code", String(30), nullable=False),
+    Column("oprn_oprt_name", String(500), nullable=False),
+    Column("main_oprn_flag", String(1), nullable=False),
 )
 
 fee_lines = Table(

@@ -36,7 +36,7 @@ from yibao.settlement.rules import (
 )
 from yibao.settlement.split import split_lines
 from yibao.settlement.tables import diagnoses as diagnosis_table
-from yibao.settlement.tables import visits
+from yibao.settlement.tables import operations, visits
 
 __all__ = [
     "Diagnosis",
@@ -238,8 +238,9 @@ def record_visit_info(
     mdtrt_id: str,
     med_type: str | None,
     diagnoses: Sequence[Diagnosis],
+    operation: tuple[str, str] | None = None,
 ) -> None:
-    """2203/2401/2402: the visit's care type and its diagnoses (replacing earlier ones)."""
+    """2203/2401/2402/2403: care type, diagnoses and main operation (each replacing the earlier)."""
     row = repo.get_open_visit(connection, caller=caller, mdtrt_id=mdtrt_id)
     if med_type is not None and med_type != row.med_type:
         if repo.latest_settlement(connection, mdtrt_id) is not None:
@@ -249,6 +250,10 @@ def record_visit_info(
         connection.execute(
             update(visits).where(visits.c.mdtrt_id == mdtrt_id).values(med_type=med_type)
         )
+    if operation is not None:
+        connection.execute(delete(operations).where(operations.c.mdtrt_id == mdtrt_id))
+        connection.execute(insert(operations), [{"mdtrt_id": mdtrt_id, "oprn_srt_no": 1, "oprn_oprt_code": operation[0],
+                                                 "oprn_oprt_name": operation[1], "main_oprn_flag": "1"}])  # fmt: skip
     if diagnoses:
         connection.execute(delete(diagnosis_table).where(diagnosis_table.c.mdtrt_id == mdtrt_id))
         connection.execute(

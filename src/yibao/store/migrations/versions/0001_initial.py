@@ -282,6 +282,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("mdtrt_id", "diag_srt_no", name=op.f("pk_diagnoses")),
     )
     op.create_table(
+        "operations",
+        sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
+        sa.Column("oprn_srt_no", sa.Integer(), nullable=False),
+        sa.Column("oprn_oprt_code", sa.String(length=30), nullable=False),
+        sa.Column("oprn_oprt_name", sa.String(length=500), nullable=False),
+        sa.Column("main_oprn_flag", sa.String(length=1), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["mdtrt_id"], ["visits.mdtrt_id"], name=op.f("fk_operations_mdtrt_id_visits")
+        ),
+        sa.PrimaryKeyConstraint("mdtrt_id", "oprn_srt_no", name=op.f("pk_operations")),
+    )
+    op.create_table(
         "fee_lines",
         sa.Column("mdtrt_id", sa.String(length=30), nullable=False),
         sa.Column("feedetl_sn", sa.String(length=30), nullable=False),
@@ -382,6 +394,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_settlements_fixmedins_code_setl_time")
 
     op.drop_table("settlements")
+    op.drop_table("operations")
     op.drop_table("fee_lines")
     op.drop_table("diagnoses")
     with op.batch_alter_table("visits", schema=None) as batch_op:
