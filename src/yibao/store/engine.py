@@ -1,6 +1,7 @@
 """Engines for the embedded default (SQLite in WAL mode) and for PostgreSQL, from one URL.
 
-SQLite: write-ahead logging so readers never wait for the writer, ``busy_timeout`` so a second
+SQLite: write-ahead logging so readers never wait for the writer, ``synchronous=FULL`` so an
+acknowledged settlement is on disk before the answer leaves, ``busy_timeout`` so a second
 writer waits instead of failing, foreign keys on, and ``BEGIN IMMEDIATE`` for every transaction
 so a settlement takes the write lock before it reads the counters it will change. PostgreSQL:
 psycopg 3 with a connection pool; settlements lock the person's row (``SELECT … FOR UPDATE``).
@@ -39,7 +40,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a committed settlement survives a power cut, not only a process crash (≈0.2 ms a commit)
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
