@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from yibao.bench.engine import bench_engine
+from yibao.bench.gateway import bench_gateway
 from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
+from yibao.demo.load import demo_info
+from yibao.kernel.errors import ConflictError, InvalidValue
 
-__all__ = ["app"]
+__all__ = ["InfoOption", "app", "client_info"]
+
+InfoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--info",
+        help="Output of `yibao demo info --json` (default: read it from the database of "
+        "YIBAO_DATABASE_URL, i.e. the server's own).",
+    ),
+]
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures for the closing notes and docs).")
 
@@ -40,3 +55,45 @@ def engine(
             rounds=rounds,
         )
         typer.echo(result.summary())
+
+
+@app.command("gateway")
+def gateway(
+    clients: Annotated[int, typer.Option(min=1, help="Client threads, one connection each.")] = 4,
+    seconds: Annotated[
+        float, typer.Option(min=0.1, help="Measured seconds (after 1 s warm-up).")
+    ] = 10,
+    lines: Annotated[int, typer.Option(min=1, help="Fee lines per 2204.")] = 20,
+    base_url: Annotated[
+        str | None, typer.Option(help="The running gateway (default: YIBAO_BASE_URL).")
+    ] = None,
+    info: InfoOption = None,
+) -> None:
+    """Full outpatient settlements (2201 → 2204 → 2206 → 2207) against a running gateway; prints
+    p50/p99 per transaction and a last line ending in 'settlements/s'."""
+    with reporting():
+        data = client_info(info)
+        result = bench_gateway(base_url=base_url or data["base_url"], info=data, clients=clients,
+                               seconds=seconds, lines=lines)  # fmt: skip
+        for line in result.report():
+            typer.echo(line)
+
+
+def client_info(path: Path | None) -> dict[str, Any]:
+    """What a client needs (base URL, institutions with credentials, persons): the file or the database."""
+    if path is not None:
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidValue("--info", f"{path}: {exc}") from None
+        return data
+    services = bootstrap()
+    try:
+        with services.engine.connect() as connection:
+            return demo_info(connection, base_url=services.settings.base_url)
+    except SQLAlchemyError as exc:
+        raise ConflictError(
+            f"cannot read the institutions and persons from the database ({type(exc).__name__}): "
+            "run `yibao db upgrade` and `yibao demo load` with the server's YIBAO_DATABASE_URL, "
+            "or pass --info"
+        ) from None

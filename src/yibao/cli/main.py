@@ -14,6 +14,7 @@ from yibao.catalog.service import CatalogStore, import_catalog_file
 from yibao.cli import bench, db, demo
 from yibao.cli.errors import reporting
 from yibao.cli.serve import serve
+from yibao.cli.simulate import simulate
 from yibao.policy.service import check_policies
 from yibao.settlement.formats import load_visit_file
 from yibao.settlement.report import replay_as_json
@@ -30,6 +31,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(demo.app, name="demo")
 app.add_typer(db.app, name="db")
 app.command()(serve)
+app.command()(simulate)
 
 _out = Console(highlight=False, soft_wrap=True)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +71,9 @@ class Gateway:
     clock: Callable[[], datetime]
     window: int = 300
     reference: Reference | None = None
+    #: seconds a worker keeps a credential it looked up (a revoked one works at most this long)
+    credential_ttl: int = 60
+    _credentials: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> Reply:
         received = self.clock()
@@ -100,10 +103,15 @@ class Gateway:
         callers: dict[str, str] = {}
 
         def lookup(paasid: str) -> str | None:
+            cached = self._credentials.get(paasid)
+            if cached is not None and (now - cached[2]).total_seconds() < self.credential_ttl:
+                callers[paasid] = cached[1]
+                return cached[0]
             with self.engine.connect() as connection:
                 found = token_for(connection, paasid, now)
             if found is None:
                 return None
+            self._credentials[paasid] = (found[0], found[1], now)
             callers[paasid] = found[1]
             return found[0]
 

@@ -29,7 +29,7 @@ nonces = Table(
     metadata,
     Column("paasid", String(64), primary_key=True),
     Column("nonce", String(64), primary_key=True),
-    Column("seen_at", Integer, nullable=False),
+    Column("seen_at", Integer, nullable=False, index=True),
 )
 
 sign_ins = Table(

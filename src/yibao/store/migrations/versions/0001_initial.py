@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.Column("seen_at", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("paasid", "nonce", name=op.f("pk_nonces")),
     )
+    op.create_index(op.f("ix_nonces_seen_at"), "nonces", ["seen_at"], unique=False)
     op.create_table(
         "persons",
         sa.Column("psn_no", sa.String(length=30), nullable=False),
@@ -423,6 +424,7 @@ def downgrade() -> None:
     op.drop_table("regions")
     op.drop_table("policy_versions")
     op.drop_table("persons")
+    op.drop_index(op.f("ix_nonces_seen_at"), table_name="nonces")
     op.drop_table("nonces")
     with op.batch_alter_table("message_log", schema=None) as batch_op:
         batch_op.drop_index("ix_message_log_received_at")
