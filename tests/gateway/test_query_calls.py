@@ -11,6 +11,7 @@ from tests.gateway.support import envelope, headers, post
 from tests.gateway.test_settlement_calls import (
     CLASS_A_DRUG,
     NOW,
+    admit,
     diagnosis,
     employee,
     line,
@@ -82,12 +83,7 @@ def test_a_stay_changes_its_care_type_before_settlement(
     client: TestClient, gateway: Gateway
 ) -> None:
     psn_no, _ = employee(gateway, minimum="0")
-    stay = ok(client, "2401", {"mdtrtinfo": {"psn_no": psn_no, "insutype": "310", "begntime": NOW, "med_type": "21",
-                                             "mdtrt_cert_type": "02", "mdtrt_cert_no": "x", "ipt_no": "IP9",
-                                             "atddr_no": "DR1", "chfpdr_name": "医生", "adm_diag_dscr": "骨折",
-                                             "adm_dept_codg": "D03", "adm_dept_name": "骨科", "adm_bed": "1",
-                                             "dscg_maindiag_code": "S72.000", "dscg_maindiag_name": "股骨颈骨折"},
-                               "diseinfo": diagnosis(psn_no)})["result"]["mdtrt_id"]  # fmt: skip
+    stay = admit(client, psn_no, ipt_no="IP9", dept=("D03", "骨科"), main=("S72.000", "股骨颈骨折"))
     change = {"mdtrt_id": stay, "psn_no": psn_no, "begntime": NOW, "mdtrt_cert_type": "02", "med_type": "22",
               "ipt_otp_no": "IP9", "atddr_no": "DR1", "chfpdr_name": "医生", "adm_diag_dscr": "外伤",
               "adm_dept_codg": "D03", "adm_dept_name": "骨科", "adm_bed": "1", "dscg_maindiag_code": "S72.000",
@@ -135,12 +131,7 @@ def test_undo_calls_and_sign_out(client: TestClient, gateway: Gateway) -> None:
     ok(client, "2202", {"data": {"psn_no": psn_no, "mdtrt_id": mdtrt_id, "ipt_otp_no": "OP1"}})
     assert ok(client, "5201", {"data": {"mdtrt_id": mdtrt_id}})["mdtrtinfo"][0]["vali_flag"] == "0"
 
-    stay = ok(client, "2401", {"mdtrtinfo": {"psn_no": psn_no, "insutype": "310", "begntime": NOW, "med_type": "21",
-                                             "mdtrt_cert_type": "02", "mdtrt_cert_no": "x", "ipt_no": "IP8",
-                                             "atddr_no": "DR1", "chfpdr_name": "医生", "adm_diag_dscr": "肺炎",
-                                             "adm_dept_codg": "D01", "adm_dept_name": "内科", "adm_bed": "2",
-                                             "dscg_maindiag_code": "J18.900", "dscg_maindiag_name": "肺炎"},
-                               "diseinfo": diagnosis(psn_no)})["result"]["mdtrt_id"]  # fmt: skip
+    stay = admit(client, psn_no, ipt_no="IP8", dept=("D01", "内科"), main=("J18.900", "肺炎"))
     ok(client, "2301", {"feedetail": [line("1", stay, psn_no, CLASS_A_DRUG, "5.00", "2")]})
     ok(client, "2302", {"data": {"feedetl_sn": "1", "mdtrt_id": stay, "psn_no": psn_no}})
     ok(client, "2402", {"dscginfo": {"mdtrt_id": stay, "psn_no": psn_no, "insutype": "310", "endtime": NOW,

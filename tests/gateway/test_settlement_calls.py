@@ -63,6 +63,20 @@ def diagnosis(psn_no: str) -> list[dict[str, str]]:
              "diag_time": NOW}]  # fmt: skip
 
 
+def admit(
+    client: TestClient, psn_no: str, *, ipt_no: str, dept: tuple[str, str], main: tuple[str, str]
+) -> str:
+    """2401 for an employee's ordinary stay; returns the ``mdtrt_id``."""
+    info = {"psn_no": psn_no, "insutype": "310", "begntime": NOW, "med_type": "21", "mdtrt_cert_type": "02",
+            "mdtrt_cert_no": "x", "ipt_no": ipt_no, "atddr_no": "DR1", "chfpdr_name": "医生",
+            "adm_diag_dscr": main[1], "adm_dept_codg": dept[0], "adm_dept_name": dept[1], "adm_bed": "1",
+            "dscg_maindiag_code": main[0], "dscg_maindiag_name": main[1]}  # fmt: skip
+    mdtrt_id: str = ok(client, "2401", {"mdtrtinfo": info, "diseinfo": diagnosis(psn_no)})[
+        "result"
+    ]["mdtrt_id"]
+    return mdtrt_id
+
+
 def settle_data(mdtrt_id: str, psn_no: str, medfee: str, **extra: str) -> dict[str, Any]:
     return {"data": {"psn_no": psn_no, "mdtrt_id": mdtrt_id, "insutype": "310", "mdtrt_cert_type": "02",
                      "mdtrt_cert_no": "x", "med_type": "11", "psn_setlway": "01", "chrg_bchno": "B1",
@@ -147,12 +161,7 @@ def test_an_inpatient_stay_with_mid_stay_settlement_refund_and_discharge(
     client: TestClient, gateway: Gateway
 ) -> None:
     psn_no, _ = employee(gateway, minimum="0")
-    stay = ok(client, "2401", {"mdtrtinfo": {"psn_no": psn_no, "insutype": "310", "begntime": NOW, "med_type": "21",
-                                             "mdtrt_cert_type": "02", "mdtrt_cert_no": "x", "ipt_no": "IP1",
-                                             "atddr_no": "DR1", "chfpdr_name": "医生", "adm_diag_dscr": "脑梗死",
-                                             "adm_dept_codg": "D02", "adm_dept_name": "神经内科", "adm_bed": "3",
-                                             "dscg_maindiag_code": "I63.900", "dscg_maindiag_name": "脑梗死"},
-                               "diseinfo": diagnosis(psn_no)})["result"]["mdtrt_id"]  # fmt: skip
+    stay = admit(client, psn_no, ipt_no="IP1", dept=("D02", "神经内科"), main=("I63.900", "脑梗死"))
     ok(
         client,
         "2301",
