@@ -6,6 +6,7 @@ from sqlalchemy import Engine, delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from yibao.gateway.tables import nonces
+from yibao.store.engine import write_transaction
 
 __all__ = ["DatabaseNonceStore"]
 
@@ -25,7 +26,7 @@ class DatabaseNonceStore:
     def seen(self, paasid: str, nonce: str, now: int, window: int) -> bool:
         purge = now - self._purged_at >= self._purge_every
         try:
-            with self._engine.begin() as connection:
+            with write_transaction(self._engine) as connection:
                 if purge:
                     connection.execute(delete(nonces).where(nonces.c.seen_at < now - 2 * window))
                 connection.execute(

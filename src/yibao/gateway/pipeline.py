@@ -44,6 +44,7 @@ from yibao.gateway.tables import message_log
 from yibao.gateway.visit_calls import VISIT_CALLS
 from yibao.kernel.errors import InvalidValue, YibaoError
 from yibao.settlement.visits import Reference
+from yibao.store.engine import write_transaction
 
 __all__ = ["ALIASES", "SERVED", "Gateway", "Reply"]
 
@@ -128,7 +129,7 @@ class Gateway:
         self, envelope: RequestEnvelope, caller: str, refmsgid: str, received: datetime
     ) -> dict[str, Any]:
         try:
-            with self.engine.begin() as connection:
+            with write_transaction(self.engine) as connection:
                 stored = _stored(connection, caller, envelope)
                 if stored is not None:
                     return stored

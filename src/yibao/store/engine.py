@@ -1,6 +1,7 @@
 """Engines for the embedded default (SQLite in WAL mode) and for PostgreSQL, from one URL.
 
-SQLite: write-ahead logging so readers never wait for the writer, ``synchronous=FULL`` so an
+SQLite: write-ahead logging so readers never wait for the writer, writers of one process queued
+on a lock (:func:`write_transaction`), ``synchronous=FULL`` so an
 acknowledged settlement is on disk before the answer leaves, ``busy_timeout`` so a second
 writer waits instead of failing, foreign keys on, and ``BEGIN IMMEDIATE`` for every transaction
 so a settlement takes the write lock before it reads the counters it will change. PostgreSQL:
@@ -9,13 +10,20 @@ psycopg 3 with a connection pool; settlements lock the person's row (``SELECT â€
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["make_engine", "sqlite_url"]
+__all__ = ["make_engine", "sqlite_url", "write_transaction"]
+
+#: one writers' queue per SQLite engine (PostgreSQL needs none: rows are locked, not the file)
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
 def sqlite_url(path: Path) -> str:
@@ -31,6 +39,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+        _WRITE_LOCKS[engine] = threading.Lock()
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -49,3 +58,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction. On SQLite the threads of a process queue on a lock first, so a waiting
+    writer wakes the moment the previous one commits instead of sleeping in SQLite's busy retry.
+    """
+    lock = _WRITE_LOCKS.get(engine)
+    with lock if lock is not None else nullcontext(), engine.begin() as connection:
+        yield connection
