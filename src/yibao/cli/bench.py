@@ -77,6 +77,8 @@ def gateway(
                                seconds=seconds, lines=lines)  # fmt: skip
         for line in result.report():
             typer.echo(line)
+    if result.settlements == 0:
+        raise typer.Exit(1)  # nothing was measured: a script must not take this for a figure
 
 
 def client_info(path: Path | None) -> dict[str, Any]:
