@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from yibao.demo.load import demo_token
 from yibao.gateway.app import PATH, create_app
@@ -34,6 +34,16 @@ def gateway(demo_database_url: str) -> Iterator[Gateway]:
     engine = make_engine(demo_database_url)
     with engine.connect() as connection:
         reference = load_reference(connection)
+    writes_while_reading: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _watch(connection: Any, _c: Any, statement: str, *_: Any) -> None:
+        # the read-only transactions (pipeline.READ_ONLY) must never write
+        if connection.get_execution_options().get(
+            "yibao_reading"
+        ) and not statement.lstrip().upper().startswith(("SELECT", "BEGIN", "ROLLBACK", "WITH")):
+            writes_while_reading.append(statement)
+
     yield Gateway(
         engine=engine,
         nonces=DatabaseNonceStore(engine),
@@ -42,6 +52,7 @@ def gateway(demo_database_url: str) -> Iterator[Gateway]:
         reference=reference,
     )
     engine.dispose()
+    assert writes_while_reading == [], "a read-only transaction wrote"
 
 
 @pytest.fixture(scope="module")

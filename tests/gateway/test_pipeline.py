@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -18,7 +19,8 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.gateway.support import a_person, count, envelope, headers, post
-from yibao.gateway.app import PATH, create_app
+from yibao.bench.his import Person, settle_input
+from yibao.gateway.app import MAX_BODY, PATH, create_app
 from yibao.gateway.pipeline import Gateway
 from yibao.gateway.tables import message_log, sign_ins
 
@@ -122,6 +124,42 @@ def test_a_nonce_used_twice_is_refused(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("first", "field"),
+    [
+        (b"{not json", "body"),  # refused before the call's transaction
+        (
+            envelope(
+                "2207",
+                settle_input("2207", "X" * 30, Person("P1", "310", "990100"), Decimal("1.00")),
+            ),
+            "mdtrt_id: no visit",
+        ),  # refused by the call itself
+    ],
+    ids=["bad envelope", "refused call"],
+)
+def test_a_refused_request_still_uses_up_its_nonce(
+    client: TestClient, gateway: Gateway, first: Any, field: str
+) -> None:
+    hdrs = headers()
+    answer = post(client, first, hdrs).json()
+    assert answer["infcode"] == -1 and field in answer["err_msg"], answer["err_msg"]
+    again = post(client, envelope("1901", {"data": {"type": "gend", "admdvs": "990100"}}), hdrs)
+    assert again.status_code == 401 and "already used" in again.json()["err_msg"]
+
+
+def test_one_nonce_sent_by_eight_requests_at_once_is_accepted_once(gateway: Gateway) -> None:
+    hdrs = headers()
+    bodies = [
+        json.dumps(envelope("9001", {"signIn": {"opter_no": "0004"}})).encode() for _ in range(8)
+    ]
+    before = count(gateway, sign_ins)
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda body: gateway.handle(body, hdrs), bodies))
+    assert sorted(r.status for r in replies) == [200] + [401] * 7
+    assert count(gateway, sign_ins) == before + 1
+
+
+@pytest.mark.parametrize(
     ("body", "field"),
     [
         (b"{not json", "body"),
@@ -178,3 +216,15 @@ def test_a_real_http_server_on_loopback(gateway: Gateway) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_an_oversized_body_is_refused_naming_the_limit(client: TestClient) -> None:
+    reply = client.post(PATH, content=b" " * (MAX_BODY + 1), headers=headers())
+    assert reply.status_code == 413
+    assert reply.json()["err_msg"] == f"body: larger than {MAX_BODY} bytes"
+
+
+def test_other_methods_and_paths_are_not_the_gateway(client: TestClient) -> None:
+    assert client.get(PATH).status_code == 405
+    assert client.post(PATH + "/2201/more", content=b"{}").status_code == 404
+    assert client.get("/healthz").json() == {"status": "ok"}

@@ -33,6 +33,8 @@ __all__ = [
     "StaleTimestamp",
     "UnknownCaller",
     "expected_signature",
+    "nonce_of",
+    "replayed",
     "verify_headers",
 ]
 
@@ -127,13 +129,15 @@ def verify_headers(
     token_for: Callable[[str], str | None],
     now: int,
     window: int,
-    nonces: NonceStore,
+    nonces: NonceStore | None,
 ) -> str:
     """Authenticate a request from its ``x-tif-*`` headers and return the caller's paasid.
 
     Header names are matched case-insensitively. Raises a :class:`GatewayAuthError` subclass
     naming the failed check: a missing header, an unknown paasid, a timestamp that is not a number
     or is outside ``now ± window``, a bad signature, or a nonce already used within the window.
+    With ``nonces=None`` the caller records the nonce itself (the gateway does it in the
+    transaction of the call, see :func:`nonce_of`).
     """
     values = _required_headers(headers)
     paasid, timestamp, nonce, signature = (values[name] for name in HEADERS)
@@ -147,9 +151,19 @@ def verify_headers(
         raise BadSignature(
             f"{SIGNATURE} does not match SHA-256(timestamp + token + nonce + timestamp)"
         )
-    if nonces.seen(paasid, nonce, now, window):
-        raise ReplayedNonce(f"{NONCE} {nonce!r} was already used within the last {window} seconds")
+    if nonces is not None and nonces.seen(paasid, nonce, now, window):
+        raise replayed(nonce, window)
     return paasid
+
+
+def nonce_of(headers: Mapping[str, str]) -> str:
+    """The ``x-tif-nonce`` of headers that :func:`verify_headers` accepted."""
+    return _required_headers(headers)[NONCE]
+
+
+def replayed(nonce: str, window: int) -> ReplayedNonce:
+    """The refusal of a nonce used twice."""
+    return ReplayedNonce(f"{NONCE} {nonce!r} was already used within the last {window} seconds")
 
 
 def _required_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Insert, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from yibao.kernel.errors import ConflictError, NotFound
 from yibao.kernel.money import ZERO
@@ -80,7 +82,13 @@ def get_open_visit(connection: Connection, *, caller: str, mdtrt_id: str) -> Vis
 
 
 def lock_person(connection: Connection, psn_no: str) -> None:
-    """Hold the person's row until the transaction ends, so their settlements run one at a time."""
+    """Hold the person's row until the transaction ends, so their settlements run one at a time.
+
+    On SQLite there is nothing to do: the transaction began ``IMMEDIATE`` and already holds the
+    database's only write lock.
+    """
+    if connection.dialect.name == "sqlite":
+        return
     connection.execute(select(persons.c.psn_no).where(persons.c.psn_no == psn_no).with_for_update())
 
 
@@ -157,17 +165,28 @@ def count_settlements(connection: Connection, mdtrt_id: str) -> int:
     )
 
 
-def year_state(connection: Connection, *, psn_no: str, insutype: str, year: int) -> YearState:
-    """The person's counters for the year and their account balance (0 without an account)."""
+def year_state(
+    connection: Connection,
+    *,
+    psn_no: str,
+    insutype: str,
+    year: int,
+    balance: Decimal | None = None,
+) -> YearState:
+    """The person's counters for the year and their account balance (0 without an account).
+
+    ``balance``: the balance when the caller has just read it in this transaction.
+    """
     rows = connection.execute(
         select(year_counters.c.counter, year_counters.c.value).where(
             year_counters.c.psn_no == psn_no, year_counters.c.insutype == insutype,
             year_counters.c.year == year,
         )
     )  # fmt: skip
-    balance = connection.execute(
-        select(accounts.c.balance).where(accounts.c.psn_no == psn_no)
-    ).scalar_one_or_none()
+    if balance is None:
+        balance = connection.execute(
+            select(accounts.c.balance).where(accounts.c.psn_no == psn_no)
+        ).scalar_one_or_none()
     return YearState(Accumulators({r.counter: r.value for r in rows}), balance or ZERO)
 
 
@@ -201,19 +220,22 @@ def store_settlement(connection: Connection, s: Settlement, *, msgid: str, year:
 
 
 def _move_counters(connection: Connection, s: Settlement, year: int) -> None:
+    """Add the settlement's change to each of the person's counters (a missing one starts at 0)."""
     key = {"psn_no": s.visit.person.psn_no, "insutype": s.visit.insutype, "year": year}
-    for counter, change in s.delta.items():
-        where = (year_counters.c.psn_no == key["psn_no"], year_counters.c.insutype == key["insutype"],
-                 year_counters.c.year == year, year_counters.c.counter == counter)  # fmt: skip
-        current = connection.execute(
-            select(year_counters.c.value).where(*where)
-        ).scalar_one_or_none()
-        if current is None:
-            connection.execute(
-                insert(year_counters), [{**key, "counter": counter, "value": change}]
-            )
-        else:
-            connection.execute(update(year_counters).where(*where).values(value=current + change))
+    rows = [{**key, "counter": counter, "value": change} for counter, change in s.delta.items()]
+    if rows:
+        connection.execute(_add_to_counters(connection.dialect.name), rows)
+
+
+@cache
+def _add_to_counters(dialect: str) -> Insert:
+    """``INSERT … ON CONFLICT (key) DO UPDATE SET value = value + excluded.value`` (both databases)."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(year_counters)
+    return statement.on_conflict_do_update(
+        index_elements=[year_counters.c.psn_no, year_counters.c.insutype, year_counters.c.year,
+                        year_counters.c.counter],
+        set_={"value": year_counters.c.value + statement.excluded.value},
+    )  # fmt: skip
 
 
 def _move_account(connection: Connection, s: Settlement) -> None:

@@ -21,6 +21,7 @@ from yibao.catalog.model import CatalogEntry, Institution, RegionCatalog
 from yibao.catalog.repository import load_catalog, load_institutions
 from yibao.catalog.tables import regions
 from yibao.kernel.errors import CatalogError, ConflictError, SettlementRefused
+from yibao.kernel.money import ZERO
 from yibao.policy.model import PolicyBook
 from yibao.policy.repository import load_policy_book
 from yibao.registry.service import find_person
@@ -174,13 +175,15 @@ def settle_visit(
         )
     repo.lock_person(connection, row.psn_no)
     latest = repo.latest_settlement(connection, row.mdtrt_id)
-    visit = _visit(connection, ref, row, request)
+    visit, balance = _visit(connection, ref, row, request)
     check_can_settle(visit, latest, where=request.infno)
     day = settlement_day(visit, now, latest, where=request.infno)
     check_sent_amount(
         request.medfee_sumamt, visit, latest, field=f"{request.infno}.data.medfee_sumamt"
     )
-    state = repo.year_state(connection, psn_no=row.psn_no, insutype=row.insutype, year=day.year)
+    state = repo.year_state(
+        connection, psn_no=row.psn_no, insutype=row.insutype, year=day.year, balance=balance
+    )
     number = repo.count_settlements(connection, row.mdtrt_id) + 1
     result = settle(
         visit, policy=ref.policies.in_force(row.insuplc_admdvs, day),
@@ -298,7 +301,8 @@ class Diagnosis:
 
 def _visit(
     connection: Connection, ref: Reference, row: repo.VisitRow, request: SettleRequest
-) -> Visit:
+) -> tuple[Visit, Decimal]:
+    """The visit to settle and the person's account balance (0 without an account)."""
     day = (row.endtime or row.begntime).date()
     found = find_person(connection, psn_no=row.psn_no, day=day)
     enrolment = next((e for e in found.enrolments if e.insutype == row.insutype), None)
@@ -320,10 +324,11 @@ def _visit(
         row.insuplc_admdvs,
         identities_on(((i.psn_idet_type, i.begntime, i.endtime) for i in found.identities), day),
     )
-    return Visit(
+    visit = Visit(
         mdtrt_id=row.mdtrt_id, person=person, institution=ref.institution(row.fixmedins_code),
         insutype=row.insutype, med_type=row.med_type, begntime=row.begntime, endtime=row.endtime,
         mdtrtarea_admvs=row.mdtrtarea_admvs, lines=tuple(repo.active_lines(connection, row.mdtrt_id)),
         acct_used_flag=request.acct_used, mid_setl_flag=request.mid_stay,
         mdtrt_cert_type=request.mdtrt_cert_type,
     )  # fmt: skip
+    return visit, found.balance or ZERO
