@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/yibao db upgrade
 	$(BIN)/yibao demo load --if-empty
 	@echo "gateway on http://127.0.0.1:8000 (yibao demo info --json lists institutions, credentials, persons)"
-	$(BIN)/yibao serve --host 127.0.0.1 --port 8000
+	$(BIN)/yibao serve --host 127.0.0.1 --port 8000 --workers 2
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from yibao.bootstrap import Services, bootstrap
 from yibao.gateway.app import create_app
@@ -31,6 +31,6 @@ def build_gateway(services: Services) -> Gateway:
     )
 
 
-def app() -> FastAPI:
+def app() -> ASGIApp:
     """A gateway application for this process."""
     return create_app(build_gateway(bootstrap()))
