@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from yibao.bench.client import Institution, MsgIds, sign
+from yibao.bench.client import MsgIds, sign
+from yibao.bench.his import Institution
 from yibao.demo.simulate import identity_problems
 from yibao.gateway.signature import expected_signature
 

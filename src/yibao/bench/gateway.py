@@ -21,15 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from yibao.bench.client import (
-    OUTPATIENT_ITEMS,
-    Answer,
-    HisClient,
-    Institution,
-    Person,
-    fee_lines,
-    total,
-)
+from yibao.bench.client import Answer, HisClient
+from yibao.bench.his import OUTPATIENT_ITEMS, Institution, Person, fee_lines, total
 from yibao.kernel.errors import InvalidValue
 
 __all__ = ["GatewayBench", "bench_gateway", "hospitals", "percentile"]

@@ -34,9 +34,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from yibao.bench import client as his
-from yibao.bench.client import Answer, FeeItem, HisClient, Institution, Person, Request
+from yibao.bench import his
+from yibao.bench.client import Answer, HisClient, Request
 from yibao.bench.gateway import hospitals, percentile
+from yibao.bench.his import FeeItem, Institution, Person
 
 __all__ = ["Simulation", "identity_problems", "run_simulation", "simulate"]
 
