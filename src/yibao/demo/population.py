@@ -81,6 +81,8 @@ def _person(rng: random.Random, n: int) -> tuple[PersonRecord, Enrolment]:
         insuplc_admdvs=_REGION,
         begndate=date(2020, 1, 1),
         emp_name="示范市演示单位" if employee else "",
+        # a base that does not draw on ``rng``, so the rest of the population stays as it was
+        contribution_base=Decimal(4000 + n * 137 % 120 * 100) if psn_type == "1101" else None,
     )
     return person, enrolment
 

@@ -39,6 +39,8 @@ class Enrolment:
     begndate: date
     enddate: date | None = None
     emp_name: str = ""
+    #: employees in work: the monthly contribution base (缴费基数) their account credit comes from
+    contribution_base: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

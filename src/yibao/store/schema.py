@@ -5,10 +5,18 @@ from __future__ import annotations
 from yibao.catalog import tables as catalog_tables
 from yibao.gateway import tables as gateway_tables
 from yibao.policy import tables as policy_tables
+from yibao.registry import filing_tables
 from yibao.registry import tables as registry_tables
 from yibao.settlement import tables as settlement_tables
 from yibao.store.base import metadata
 
 __all__ = ["TABLE_MODULES", "metadata"]
 
-TABLE_MODULES = (catalog_tables, policy_tables, registry_tables, settlement_tables, gateway_tables)
+TABLE_MODULES = (
+    catalog_tables,
+    policy_tables,
+    registry_tables,
+    filing_tables,
+    settlement_tables,
+    gateway_tables,
+)

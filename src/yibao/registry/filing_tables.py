@@ -1,0 +1,72 @@
+"""Filing tables: 门诊慢特病备案, 人员定点备案 and 转院备案, each with its validity and revocation.
+
+A filing is never deleted: revoking one (2504, 2506, 2502) stamps ``revoked_at`` and the
+institution's memo, so the agency can see what was valid on any past day.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, String, Table
+
+from yibao.store.base import metadata
+
+__all__ = ["chronic_filings", "designated_filings", "referral_filings"]
+
+chronic_filings = Table(
+    "chronic_filings",
+    metadata,
+    Column("filing_id", String(30), primary_key=True),
+    Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False),
+    Column("insutype", String(6), nullable=False),
+    Column("opsp_dise_code", String(30), nullable=False),
+    Column("opsp_dise_name", String(300), nullable=False),
+    #: the institution the person must use for this disease (None: any designated one)
+    Column("fixmedins_code", String(12)),
+    Column("begndate", Date, nullable=False),
+    Column("enddate", Date),
+    Column("filed_by", String(12), nullable=False),
+    Column("filed_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("memo", String(500), nullable=False, default=""),
+    Index("ix_chronic_filings_psn_no", "psn_no"),
+)
+
+designated_filings = Table(
+    "designated_filings",
+    metadata,
+    Column("filing_id", String(30), primary_key=True),
+    Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False),
+    Column("insutype", String(6), nullable=False),
+    Column("fixmedins_code", String(12), nullable=False),
+    Column("begndate", Date, nullable=False),
+    Column("enddate", Date),
+    Column("filed_by", String(12), nullable=False),
+    Column("filed_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("memo", String(500), nullable=False, default=""),
+    Index("ix_designated_filings_psn_no", "psn_no"),
+)
+
+referral_filings = Table(
+    "referral_filings",
+    metadata,
+    Column("trt_dcla_detl_sn", String(30), primary_key=True),
+    Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False),
+    Column("insutype", String(6)),
+    Column("diag_code", String(20), nullable=False),
+    Column("diag_name", String(100), nullable=False),
+    Column("from_fixmedins_code", String(12), nullable=False),
+    Column("reflin_medins_no", String(12), nullable=False),
+    Column("reflin_medins_name", String(200), nullable=False),
+    Column("mdtrtarea_admdvs", String(6), nullable=False),
+    Column("refl_type", String(30), nullable=False),
+    Column("refl_date", Date, nullable=False),
+    Column("refl_rea", String(100), nullable=False),
+    Column("refl_opnn", String(200), nullable=False),
+    Column("begndate", Date, nullable=False),
+    Column("enddate", Date),
+    Column("filed_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("memo", String(500), nullable=False, default=""),
+    Index("ix_referral_filings_psn_no", "psn_no"),
+)
