@@ -162,8 +162,15 @@ class MedicalAidSpec(_Strict):
     identities: dict[PsnIdetType, AidSpec] = Field(min_length=1)
 
 
+class AccountCreditSpec(_Strict):
+    in_service_ratio: Ratio
+    retired_monthly: Money
+
+
 class AccountSpec(_Strict):
     allowed_care: list[m.CareType] = Field(min_length=1)
+    mutual_aid_only: bool = False
+    monthly_credit: AccountCreditSpec | None = None
 
 
 class PlanSpec(_Strict):
@@ -314,7 +321,13 @@ def _plan(insutype: InsuType, spec: PlanSpec, file: str) -> m.InsurancePlan:
             m.Clause(file, f"{key}.medical_aid"),
         ),
         account=None if spec.account is None else m.AccountRule(
-            frozenset(spec.account.allowed_care), m.Clause(file, f"{key}.account")
+            frozenset(spec.account.allowed_care), m.Clause(file, f"{key}.account"),
+            None if spec.account.monthly_credit is None else m.AccountCredit(
+                spec.account.monthly_credit.in_service_ratio,
+                spec.account.monthly_credit.retired_monthly,
+                m.Clause(file, f"{key}.account.monthly_credit"),
+            ),
+            spec.account.mutual_aid_only,
         ),
         clause=m.Clause(file, key),
     )  # fmt: skip

@@ -23,6 +23,7 @@ from yibao.kernel.money import ONE, ZERO
 from yibao.kernel.tiers import HospitalTier
 
 __all__ = [
+    "AccountCredit",
     "AccountRule",
     "AidTerms",
     "CareBenefit",
@@ -187,11 +188,28 @@ class MedicalAid:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountCredit:
+    """个人账户划入 each month: a share of an in-service employee's contribution base, or a fixed
+    amount for a retiree."""
+
+    in_service_ratio: Decimal
+    retired_monthly: Decimal
+    clause: Clause
+
+
+@dataclass(frozen=True, slots=True)
 class AccountRule:
-    """个人账户: which care types it may pay for."""
+    """个人账户: which care types it (or a family member's mutual aid) may pay for, and its credit.
+
+    A plan whose members have no account of their own (residents) may still list care types:
+    then only family mutual aid (家庭共济) pays from an employee's account.
+    """
 
     allowed_care: frozenset[CareType]
     clause: Clause
+    credit: AccountCredit | None = None
+    #: members have no account of their own; only family mutual aid pays
+    mutual_aid_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from yibao.settlement.model import (
 )
 from yibao.settlement.split import net_lines, split_lines
 
-__all__ = ["YearState", "reverse", "settle"]
+__all__ = ["YearState", "own_account_part", "reverse", "settle"]
 
 
 def settle(
@@ -63,7 +63,7 @@ def settle(
     lines = split_lines(net_lines(visit.lines), catalog, visit.institution.tier)
     before = state.accumulators if prior is None else state.accumulators.minus(prior.visit_delta)
     ledger = Ledger(_line_totals(lines, _sum_lines(lines)))
-    ctx = funds.Context(policy, plan, care, visit, before, state.balance)
+    ctx = funds.Context(policy, plan, care, visit, before, state.balance, state.family_balance)
     full_amounts, full_funds, pool_ratio = _calculate(ctx, ledger)
     full_delta = Accumulators(ledger.delta)
     kind = SettlementKind.MID_STAY if visit.mid_setl_flag else SettlementKind.FINAL
@@ -94,7 +94,7 @@ def settle(
         visit_amounts=visit_amounts,
         visit_funds=full_funds,
         visit_delta=full_delta,
-        balc=state.balance - amounts.acct_pay,
+        balc=state.balance - own_account_part(amounts),
         prior_setl_ids=prior_ids,
     )
 
@@ -125,7 +125,7 @@ def reverse(
         visit_amounts=prior_amounts,
         visit_funds=prior_funds,
         visit_delta=prior_delta,
-        balc=balance - amounts.acct_pay,
+        balc=balance - own_account_part(amounts),
         reverses=original.setl_id,
     )
 
@@ -202,13 +202,30 @@ def _split_personal_share(
             ledger, ctx, share, paid_acct=so_far.acct_pay, paid_cash=so_far.psn_cash_pay
         )
     cash = share - acct
+    own = ZERO if ctx.plan.account is None or ctx.plan.account.mutual_aid_only else ctx.balance
+    mulaid = _mutual_aid(acct, own, prior)
     ledger.note(
         "person",
         f"个人负担 {share} 元 = 医疗费总额 {amounts.medfee_sumamt} − 基金支付 "
         f"{amounts.fund_pay_sumamt}；其中个人账户 {acct}，现金 {cash}",
         share,
     )
-    return replace(amounts, acct_pay=acct, psn_cash_pay=cash)
+    return replace(amounts, acct_pay=acct, acct_mulaid_pay=mulaid, psn_cash_pay=cash)
+
+
+def own_account_part(amounts: Amounts) -> Decimal:
+    """What the person's own account paid (``acct_pay`` includes the family's mutual aid)."""
+    return amounts.acct_pay - amounts.acct_mulaid_pay
+
+
+def _mutual_aid(acct: Decimal, balance: Decimal, prior: Settlement | None) -> Decimal:
+    """The family's part of ``acct``: what the person's own balance could not pay; money given
+    back (a refund after a mid-stay settlement) returns to the family first, up to what it paid.
+    """
+    if acct >= ZERO:
+        return max(ZERO, acct - max(ZERO, balance))
+    paid_before = ZERO if prior is None else prior.visit_amounts.acct_mulaid_pay
+    return -min(-acct, max(ZERO, paid_before))
 
 
 def _fund_differences(

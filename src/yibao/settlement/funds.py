@@ -91,6 +91,7 @@ class Context:
     visit: Visit
     before: Accumulators
     balance: Decimal
+    family_balance: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,9 +281,24 @@ def pay_from_account(ledger: Ledger, ctx: Context, psn_part: Decimal) -> Decimal
             rule.clause if rule else plan.clause,
         )
         return ZERO
-    paid = max(ZERO, min(balance, psn_part))
+    own = ZERO if rule.mutual_aid_only else max(ZERO, balance)
+    family_balance = max(ZERO, ctx.family_balance)
+    if rule.mutual_aid_only and not family_balance:
+        ledger.note(
+            "account",
+            "本险种不允许使用个人账户（参保人本人无个人账户），也没有授权家庭共济的账户，"
+            "个人负担以现金支付",
+            ZERO,
+            rule.clause,
+        )
+        return ZERO
+    paid = max(ZERO, min(own + family_balance, psn_part))
     short = "，余额不足，其余以现金支付" if paid < psn_part else ""
-    ledger.note("account", f"个人账户：余额 {balance} 元，支付 {paid} 元{short}", paid, rule.clause)
+    family = paid - min(own, paid)
+    aid = f"（其中家庭共济 {family} 元，由授权共济的家庭成员账户支付）" if family else ""
+    ledger.note(
+        "account", f"个人账户：余额 {balance} 元，支付 {paid} 元{aid}{short}", paid, rule.clause
+    )
     return paid
 
 

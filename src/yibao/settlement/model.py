@@ -162,10 +162,15 @@ class Accumulators:
 
 @dataclass(frozen=True, slots=True)
 class YearState:
-    """What settlement reads of a person: the year's counters and the personal-account balance."""
+    """What settlement reads of a person: the year's counters and the personal-account balance.
+
+    ``family_balance``: what the accounts of family members who consented to mutual aid (家庭共济)
+    can pay for this person after their own balance is used up.
+    """
 
     accumulators: Accumulators
     balance: Decimal = ZERO
+    family_balance: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)

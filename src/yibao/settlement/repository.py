@@ -19,8 +19,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from yibao.kernel.errors import ConflictError, NotFound
 from yibao.kernel.money import ZERO
+from yibao.registry.families import FamilyAccount
 from yibao.registry.tables import account_ledger, accounts, persons
 from yibao.settlement import codec
+from yibao.settlement.engine import own_account_part
 from yibao.settlement.model import (
     Accumulators,
     FeeLine,
@@ -190,8 +192,19 @@ def year_state(
     return YearState(Accumulators({r.counter: r.value for r in rows}), balance or ZERO)
 
 
-def store_settlement(connection: Connection, s: Settlement, *, msgid: str, year: int) -> None:
-    """Write a settlement (or reversal) with its funds, counters and account movement."""
+def store_settlement(
+    connection: Connection,
+    s: Settlement,
+    *,
+    msgid: str,
+    year: int,
+    family: Sequence[FamilyAccount] = (),
+) -> None:
+    """Write a settlement (or reversal) with its funds, counters and account movements.
+
+    ``family``: the holders (with balances) whose mutual aid ``s.amounts.acct_mulaid_pay`` draws
+    on, in order; money given back to the family goes to the holders that paid for the visit.
+    """
     visit = s.visit
     connection.execute(insert(settlements), [{
         "setl_id": s.setl_id, "mdtrt_id": visit.mdtrt_id, "psn_no": visit.person.psn_no,
@@ -217,6 +230,10 @@ def store_settlement(connection: Connection, s: Settlement, *, msgid: str, year:
         )
     _move_counters(connection, s, year)
     _move_account(connection, s)
+    if s.amounts.acct_mulaid_pay > ZERO:
+        _draw_on_family(connection, s, family)
+    elif s.amounts.acct_mulaid_pay < ZERO:
+        _give_back_to_family(connection, s)
 
 
 def _move_counters(connection: Connection, s: Settlement, year: int) -> None:
@@ -239,13 +256,75 @@ def _add_to_counters(dialect: str) -> Insert:
 
 
 def _move_account(connection: Connection, s: Settlement) -> None:
-    amount: Decimal = s.amounts.acct_pay
+    amount = own_account_part(s.amounts)
     if not amount:
         return
     psn_no = s.visit.person.psn_no
     connection.execute(update(accounts).where(accounts.c.psn_no == psn_no).values(balance=s.balc))
+    _book(connection, s, psn_no=psn_no, amount=-amount, after=s.balc,
+          source=_source(s, "settlement"))  # fmt: skip
+
+
+def _draw_on_family(connection: Connection, s: Settlement, family: Sequence[FamilyAccount]) -> None:
+    left = s.amounts.acct_mulaid_pay
+    for holder in family:
+        take = min(left, max(ZERO, holder.balance))
+        if take:
+            _move_holder(connection, holder.holder_psn_no, -take, s)
+            left -= take
+    if left:
+        raise ConflictError(f"acct_mulaid_pay: the family accounts are {left} short")
+
+
+def _give_back_to_family(connection: Connection, s: Settlement) -> None:
+    """Return mutual aid to the holders that paid for this visit, latest first."""
+    refs = (s.reverses,) if s.reverses else s.prior_setl_ids
+    rows = connection.execute(
+        select(account_ledger.c.psn_no, account_ledger.c.amount).where(
+            account_ledger.c.ref.in_(refs), account_ledger.c.source.like("mutual_aid%"),
+            account_ledger.c.counterpart == s.visit.person.psn_no,
+        ).order_by(account_ledger.c.id.desc())
+    )  # fmt: skip
+    paid: dict[str, Decimal] = {}
+    for row in rows:
+        paid[row.psn_no] = paid.get(row.psn_no, ZERO) - row.amount
+    left = -s.amounts.acct_mulaid_pay
+    for holder, net in paid.items():
+        back = min(left, max(ZERO, net))
+        if back:
+            _move_holder(connection, holder, back, s)
+            left -= back
+    if left:
+        raise ConflictError(f"acct_mulaid_pay: {left} of mutual aid has no holder to return to")
+
+
+def _move_holder(connection: Connection, holder: str, amount: Decimal, s: Settlement) -> None:
+    balance = connection.execute(
+        select(accounts.c.balance).where(accounts.c.psn_no == holder)
+    ).scalar_one()
+    after = balance + amount
+    if after < ZERO:
+        raise ConflictError(f"acct_mulaid_pay: the account of {holder} would go negative")
+    connection.execute(update(accounts).where(accounts.c.psn_no == holder).values(balance=after))
+    _book(connection, s, psn_no=holder, amount=amount, after=after,
+          source=_source(s, "mutual_aid"), counterpart=s.visit.person.psn_no)  # fmt: skip
+
+
+def _source(s: Settlement, kind: str) -> str:
+    return f"{kind}_reversal" if s.kind is SettlementKind.REVERSAL else kind
+
+
+def _book(
+    connection: Connection,
+    s: Settlement,
+    *,
+    psn_no: str,
+    amount: Decimal,
+    after: Decimal,
+    source: str,
+    counterpart: str | None = None,
+) -> None:
     connection.execute(insert(account_ledger), [{
-        "psn_no": psn_no, "amount": -amount, "balance_after": s.balc,
-        "source": "reversal" if s.kind is SettlementKind.REVERSAL else "settlement",
-        "ref": s.setl_id, "booked_at": s.setl_time,
+        "psn_no": psn_no, "amount": amount, "balance_after": after, "source": source,
+        "ref": s.setl_id, "booked_at": s.setl_time, "counterpart": counterpart,
     }])  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from threading import Lock
@@ -24,6 +24,7 @@ from yibao.kernel.errors import CatalogError, ConflictError, SettlementRefused
 from yibao.kernel.money import ZERO
 from yibao.policy.model import PolicyBook
 from yibao.policy.repository import load_policy_book
+from yibao.registry.families import mutual_aid_sources
 from yibao.registry.service import find_person
 from yibao.settlement import repository as repo
 from yibao.settlement.engine import reverse, settle
@@ -181,8 +182,16 @@ def settle_visit(
     check_sent_amount(
         request.medfee_sumamt, visit, latest, field=f"{request.infno}.data.medfee_sumamt"
     )
-    state = repo.year_state(
-        connection, psn_no=row.psn_no, insutype=row.insutype, year=day.year, balance=balance
+    family = (
+        mutual_aid_sources(connection, member_psn_no=row.psn_no, day=day)
+        if request.acct_used
+        else ()
+    )
+    state = replace(
+        repo.year_state(
+            connection, psn_no=row.psn_no, insutype=row.insutype, year=day.year, balance=balance
+        ),
+        family_balance=sum((f.balance for f in family), ZERO),
     )
     number = repo.count_settlements(connection, row.mdtrt_id) + 1
     result = settle(
@@ -191,7 +200,7 @@ def settle_visit(
         setl_time=now, prior=latest,
     )  # fmt: skip
     if commit:
-        repo.store_settlement(connection, result, msgid=msgid, year=day.year)
+        repo.store_settlement(connection, result, msgid=msgid, year=day.year, family=family)
         status = "mid_settled" if request.mid_stay else "settled"
         connection.execute(
             update(visits).where(visits.c.mdtrt_id == row.mdtrt_id).values(status=status)
