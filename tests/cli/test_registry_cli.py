@@ -1,0 +1,106 @@
+"""``yibao registry …`` on a migrated SQLite database holding the demo region."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from yibao.cli.main import app
+from yibao.registry.tables import accounts, enrolments
+from yibao.store.engine import make_engine
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite+pysqlite:///{tmp_path_factory.mktemp('registry') / 'yibao.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("YIBAO_DATABASE_URL", url)
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        assert runner.invoke(app, ["demo", "load", "--if-empty"]).exit_code == 0
+        yield url
+
+
+def run(database: str, *args: str) -> Any:
+    result = runner.invoke(app, list(args), env={"YIBAO_DATABASE_URL": database})
+    return result
+
+
+def employees(database: str, psn_type: str) -> list[tuple[str, Decimal, Decimal | None]]:
+    engine = make_engine(database)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(accounts.c.psn_no, accounts.c.balance, enrolments.c.contribution_base)
+            .join(enrolments, enrolments.c.psn_no == accounts.c.psn_no)
+            .where(enrolments.c.psn_type == psn_type).order_by(accounts.c.psn_no)
+        ).all()  # fmt: skip
+    engine.dispose()
+    return [(r.psn_no, r.balance, r.contribution_base) for r in rows]
+
+
+def test_a_month_is_credited_once_by_the_policys_rule(database: str) -> None:
+    in_work, retired = employees(database, "1101"), employees(database, "1201")
+    first = run(database, "registry", "credit-accounts", "--month", "2026-11", "--json")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    expected = sum((b * Decimal("0.02") for _, _, b in in_work if b), Decimal(0))
+    assert report["credited"] == len(in_work) + len(retired)
+    assert Decimal(report["total"]) == expected + Decimal("90.00") * len(retired)
+    assert report["missing_contribution_base"] == []
+    psn_no, before, base = in_work[0]
+    ledger = json.loads(run(database, "registry", "account", psn_no, "--json").stdout)
+    assert Decimal(ledger["balance"]) == before + base * Decimal("0.02")  # type: ignore[operator]
+    assert (
+        ledger["ledger"][-1]["source"] == "credit"
+        and ledger["ledger"][-1]["ref"] == "credit:2026-11"
+    )
+    again = json.loads(
+        run(database, "registry", "credit-accounts", "--month", "2026-11", "--json").stdout
+    )
+    assert again["credited"] == 0 and again["already_credited"] == report["credited"]
+
+
+def test_carry_over_records_each_balance_once(database: str) -> None:
+    first = json.loads(run(database, "registry", "carry-over", "--year", "2026", "--json").stdout)
+    count = len(employees(database, "1101")) + len(employees(database, "1201"))
+    assert first["accounts"] == count
+    second = json.loads(run(database, "registry", "carry-over", "--year", "2026", "--json").stdout)
+    assert second["accounts"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("link-family", "P-NOBODY", "X", "--relation", "02", "--consent-ref", "F1"),
+         "holder_psn_no: no insured person"),
+        (("link-family", "A", "A", "--relation", "02", "--consent-ref", "F1"), "member_psn_no: a person cannot"),
+        (("link-family", "A", "B", "--relation", "77", "--consent-ref", "F1"), "relation: unknown relation"),
+        (("credit-accounts", "--month", "2026-13"), "--month"),
+        (("account", "P-NOBODY"), "psn_no: P-NOBODY has no personal account"),
+    ],
+    ids=["unknown holder", "self", "unknown relation", "bad month", "no account"],
+)  # fmt: skip
+def test_bad_input_names_the_field(database: str, args: tuple[str, ...], message: str) -> None:
+    result = run(database, "registry", *args)
+    assert result.exit_code != 0 and message in result.output, result.output
+
+
+def test_family_link_and_unlink(database: str, tmp_path: Path) -> None:
+    holder = employees(database, "1101")[0][0]
+    member = employees(database, "1201")[0][0]
+    linked = run(database, "registry", "link-family", holder, member, "--relation", "03",
+                 "--consent-ref", "GJ-1", "--json")  # fmt: skip
+    assert linked.exit_code == 0 and json.loads(linked.stdout)["member"] == member
+    twice = run(database, "registry", "link-family", holder, member, "--relation", "03",
+                "--consent-ref", "GJ-2")  # fmt: skip
+    assert twice.exit_code != 0 and "already linked" in twice.output
+    assert run(database, "registry", "unlink-family", holder, member).exit_code == 0
+    assert "no consent" in run(database, "registry", "unlink-family", holder, member).output
