@@ -20,8 +20,9 @@ from yibao.gateway.envelope import RequestEnvelope
 from yibao.gateway.tables import sign_ins
 from yibao.kernel.codes import CODE_TABLES
 from yibao.kernel.dates import age_on, format_datetime
-from yibao.kernel.errors import CatalogError, InvalidValue, NotFound
-from yibao.registry.service import find_person
+from yibao.kernel.errors import CatalogError, InvalidValue, NotFound, SettlementRefused
+from yibao.registry.service import find_person, uncovered_reason
+from yibao.registry.tables import enrolments
 from yibao.settlement.visits import Reference
 
 __all__ = ["CALLS", "Call", "Handler"]
@@ -101,6 +102,10 @@ def person_info(call: Call) -> dict[str, Any]:
     person = found.person
     if node.get("psn_name") and node["psn_name"] != person.psn_name:
         raise InvalidValue("input.data.psn_name", "does not match the certificate's holder")
+    if not found.enrolments:
+        why = uncovered_reason(call.connection, psn_no=person.psn_no, insutype=_any_insutype(call, person.psn_no),
+                               day=call.now.date())  # fmt: skip
+        raise SettlementRefused(f"input.data.mdtrt_cert_no: no cover on {call.now.date()}: {why}")
     balance = "0.00" if found.balance is None else format(found.balance, "f")
     return {
         "baseinfo": {
@@ -122,6 +127,15 @@ def person_info(call: Call) -> dict[str, Any]:
             for i in found.identities
         ],
     }  # fmt: skip
+
+
+def _any_insutype(call: Call, psn_no: str) -> str:
+    """The insurance type of the person's latest enrolment (the one a refusal should explain)."""
+    found = call.connection.execute(
+        select(enrolments.c.insutype).where(enrolments.c.psn_no == psn_no)
+        .order_by(enrolments.c.begndate.desc()).limit(1)
+    ).scalar_one_or_none()  # fmt: skip
+    return found or "310"
 
 
 def institution_info(call: Call) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 from yibao.gateway.calls import Call, Handler
 from yibao.kernel.dates import parse_datetime
 from yibao.kernel.errors import YibaoError
-from yibao.registry.service import find_person
+from yibao.registry.service import find_person, uncovered_reason
 from yibao.settlement import queries
 
 __all__ = ["QUERY_CALLS"]
@@ -29,7 +29,9 @@ def benefit_check(call: Call) -> dict[str, Any]:
     enrolment = next((e for e in found.enrolments if e.insutype == insutype), None)
     ok, reason = True, "享受待遇"
     if enrolment is None:
-        ok, reason = False, f"{when.date()} 未参加险种 {insutype}"
+        why = uncovered_reason(call.connection, psn_no=found.person.psn_no, insutype=insutype,
+                               day=when.date())  # fmt: skip
+        ok, reason = False, f"{when.date()} 不享受 {insutype} 待遇: {why}"
     else:
         try:
             policy = call.ref.policies.in_force(enrolment.insuplc_admdvs, when.date())

@@ -25,7 +25,7 @@ from yibao.kernel.money import ZERO
 from yibao.policy.model import PolicyBook
 from yibao.policy.repository import load_policy_book
 from yibao.registry.families import mutual_aid_sources
-from yibao.registry.service import find_person
+from yibao.registry.service import find_person, uncovered_reason
 from yibao.settlement import repository as repo
 from yibao.settlement.engine import reverse, settle
 from yibao.settlement.model import FeeLine, LineSplit, Person, Settlement, SettlementKind, Visit
@@ -122,9 +122,9 @@ def register_visit(
     found = find_person(connection, psn_no=psn_no, day=begntime.date())
     enrolment = next((e for e in found.enrolments if e.insutype == insutype), None)
     if enrolment is None:
-        raise SettlementRefused(
-            f"insutype: person {psn_no} is not insured under {insutype} on {begntime.date()}"
-        )
+        day = begntime.date()
+        why = uncovered_reason(connection, psn_no=psn_no, insutype=insutype, day=day)
+        raise SettlementRefused(f"insutype: no cover on {day}: {why}")
     mdtrt_id = f"{caller[-12:]}{begntime:%y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
     connection.execute(insert(visits), [{
         "mdtrt_id": mdtrt_id, "fixmedins_code": caller, "psn_no": psn_no, "insutype": insutype,
