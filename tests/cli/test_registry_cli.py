@@ -104,3 +104,38 @@ def test_family_link_and_unlink(database: str, tmp_path: Path) -> None:
     assert twice.exit_code != 0 and "already linked" in twice.output
     assert run(database, "registry", "unlink-family", holder, member).exit_code == 0
     assert "no consent" in run(database, "registry", "unlink-family", holder, member).output
+
+
+def residents(database: str) -> list[str]:
+    engine = make_engine(database)
+    with engine.connect() as connection:
+        found = list(connection.execute(
+            select(enrolments.c.psn_no).where(enrolments.c.insutype == "390").order_by(enrolments.c.psn_no)
+        ).scalars())  # fmt: skip
+    engine.dispose()
+    return found
+
+
+def test_premium_movements_and_statement(database: str) -> None:
+    psn_no = residents(database)[0]
+    due = run(database, "registry", "premium", psn_no, "--kind", "due", "--amount", "230.00",
+              "--year", "2027", "--ref", "D-1", "--json")  # fmt: skip
+    assert due.exit_code == 0, due.output
+    assert json.loads(due.stdout)["arrears"] == "230.00"
+    no_reason = run(database, "registry", "premium", psn_no, "--kind", "supplementary",
+                    "--amount", "230.00", "--year", "2027", "--ref", "S-1")  # fmt: skip
+    assert (
+        no_reason.exit_code != 0 and "reason: a supplementary needs its reason" in no_reason.output
+    )
+    paid = run(database, "registry", "premium", psn_no, "--kind", "supplementary", "--amount",
+               "230.00", "--year", "2027", "--ref", "S-1", "--reason", "补缴", "--json")  # fmt: skip
+    assert json.loads(paid.stdout)["arrears"] == "0.00"
+
+
+def test_enrolling_an_enrolled_resident_is_refused(database: str) -> None:
+    psn_no = residents(database)[1]
+    result = run(database, "registry", "enrol", psn_no, "--year", "2026", "--paid-on", "2025-10-01")
+    assert (
+        result.exit_code != 0
+        and f"psn_no: {psn_no} is already enrolled in 390 for 2026" in result.output
+    )

@@ -20,8 +20,11 @@ from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
 from yibao.kernel.dates import parse_date
 from yibao.kernel.errors import InvalidValue
+from yibao.kernel.money import money
 from yibao.registry.accounts import account_ledger_of, carry_over, credit_month
 from yibao.registry.families import RELATIONS, link_family, revoke_family_link
+from yibao.registry.premiums import enrol_resident, record, statement
+from yibao.registry.year_rules import demo_enrolment_dir, load_year_rules, rules_for
 from yibao.store.engine import read_transaction, write_transaction
 
 __all__ = ["app"]
@@ -146,3 +149,55 @@ def account_command(
 def _entry(e: Any) -> dict[str, Any]:
     return {"booked_at": e.booked_at, "source": e.source, "amount": e.amount,
             "balance_after": e.balance_after, "ref": e.ref, "counterpart": e.counterpart}  # fmt: skip
+
+
+@app.command("enrol")
+def enrol_command(
+    psn_no: Annotated[str, typer.Argument(help="The resident's psn_no.")],
+    year: Annotated[int, typer.Option(help="Cover year.")],
+    paid_on: Annotated[str, typer.Option(help="Day the premium was paid, YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option(help="regular, newborn, left_employee, veteran, marriage, "
+                                              "released, graduate, late.")] = "regular",
+    psn_type: Annotated[str, typer.Option(help="人员类别 (e.g. 1501 居民（成年）, 1403 居民（未成年）).")] = "1501",
+    ref: Annotated[str, typer.Option(help="Receipt number of the payment.")] = "",
+    region: Annotated[str | None, typer.Option(help="Pooling region (default: YIBAO_REGION).")] = None,
+    as_json: Json = False,
+) -> None:  # fmt: skip
+    """城乡居民参保: cover and premium by the year's rules (docs/enrolment-rules.md)."""
+    with reporting():
+        services = bootstrap()
+        admdvs = region or services.settings.region
+        rules = rules_for(load_year_rules(demo_enrolment_dir()), region=admdvs, year=year)
+        day = parse_date(paid_on, field="--paid-on")
+        with write_transaction(services.engine) as connection:
+            cover = enrol_resident(connection, psn_no=psn_no, psn_type=psn_type, rules=rules,
+                                   reason=reason, paid_on=day, ref=ref or f"ENROL-{psn_no}-{year}",
+                                   now=datetime.now())  # fmt: skip
+        _emit(as_json, {"psn_no": psn_no, "start": cover.start, "end": cover.end,
+                        "personal": cover.personal, "subsidy": cover.subsidy, "basis": cover.basis},
+              cover.basis)  # fmt: skip
+
+
+@app.command("premium")
+def premium_command(
+    psn_no: Annotated[str, typer.Argument(help="The person's psn_no.")],
+    kind: Annotated[str, typer.Option(help="due, payment, supplementary (补缴), refund (退付), subsidy.")],
+    amount: Annotated[str, typer.Option(help="Amount in yuan, e.g. 210.00.")],
+    year: Annotated[int, typer.Option(help="The premium year.")],
+    ref: Annotated[str, typer.Option(help="Receipt, run line or decision number.")],
+    reason: Annotated[str, typer.Option(help="Required for supplementary and refund.")] = "",
+    insutype: Annotated[str, typer.Option(help="险种类型.")] = "390",
+    as_json: Json = False,
+) -> None:  # fmt: skip
+    """Book one premium movement; prints the year's statement after it."""
+    with reporting():
+        services = bootstrap()
+        with write_transaction(services.engine) as connection:
+            record(connection, psn_no=psn_no, insutype=insutype, year=year, kind=kind,
+                   amount=money(amount, field="--amount"), ref=ref, reason=reason,
+                   now=datetime.now())  # fmt: skip
+            held = statement(connection, psn_no=psn_no, insutype=insutype, year=year)
+        _emit(as_json, {"psn_no": psn_no, "year": year, "due": held.due, "paid": held.paid,
+                        "refunded": held.refunded, "arrears": held.arrears},
+              f"{psn_no} {year}: due {held.due}, paid {held.paid}, refunded {held.refunded}, "
+              f"arrears {held.arrears}")  # fmt: skip
