@@ -13,6 +13,7 @@ from yibao.bench.engine import bench_engine
 from yibao.bench.gateway import bench_gateway
 from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
+from yibao.cli.registry_import import bench_import
 from yibao.demo.load import demo_info
 from yibao.kernel.errors import ConflictError, InvalidValue
 
@@ -28,6 +29,7 @@ InfoOption = Annotated[
 ]
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks (figures for the closing notes and docs).")
+app.command("import")(bench_import)
 
 
 @app.command("engine")

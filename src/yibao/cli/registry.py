@@ -18,6 +18,7 @@ from rich.table import Table
 
 from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
+from yibao.cli.registry_import import import_persons
 from yibao.kernel.dates import parse_date
 from yibao.kernel.errors import InvalidValue
 from yibao.kernel.money import money
@@ -30,6 +31,7 @@ from yibao.store.engine import read_transaction, write_transaction
 __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True, help="Registry: families, accounts (参保登记与个人账户).")
+app.command("import")(import_persons)
 _out = Console(highlight=False, soft_wrap=True)
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a summary.")]
 
