@@ -139,3 +139,33 @@ def test_enrolling_an_enrolled_resident_is_refused(database: str) -> None:
         result.exit_code != 0
         and f"psn_no: {psn_no} is already enrolled in 390 for 2026" in result.output
     )
+
+
+def test_a_collection_run_from_the_command_line(database: str, tmp_path: Path) -> None:
+    psn_no = residents(database)[2]
+    assert run(database, "registry", "premium", psn_no, "--kind", "due", "--amount", "230.00",
+               "--year", "2028", "--ref", "D-1").exit_code == 0  # fmt: skip
+    bad_card = run(database, "registry", "card", psn_no, "--bank", "BOC", "--card-no", "12AB",
+                   "--holder-name", "某")  # fmt: skip
+    assert bad_card.exit_code != 0 and "card_no: '12AB' is not a card number" in bad_card.output
+    assert run(database, "registry", "card", psn_no, "--bank", "BOC", "--card-no", "6216600000009999",
+               "--holder-name", "某").exit_code == 0  # fmt: skip
+    started = run(database, "registry", "collect", "--bank", "BOC", "--year", "2028",
+                  "--out", str(tmp_path), "--json")  # fmt: skip
+    assert started.exit_code == 0, started.output
+    report = json.loads(started.stdout)
+    assert report["lines"] == 1 and report["total"] == "230.00" and report["kept_back"] == []
+    lines = Path(report["file"]).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and psn_no in lines[1] and "6216600000009999" in lines[1]
+    result = tmp_path / "result.csv"
+    result.write_text(
+        "run_id,bank_code,line_no,psn_no,card_no,amount,result_code,result_msg,holder_name\n"
+        f"{report['run_id']},BOC,1,{psn_no},6216600000009999,230.00,E110,,\n",
+        encoding="utf-8",
+    )
+    answered = run(database, "registry", "collect-result", report["run_id"], str(result), "--json")
+    assert answered.exit_code == 0, answered.output
+    failed = json.loads(answered.stdout)["failed"]
+    assert [(f["failure"], f["bank_result"]) for f in failed] == [("F10", "E110")] and failed[0][
+        "action"
+    ]

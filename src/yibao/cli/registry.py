@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +24,10 @@ from yibao.kernel.dates import parse_date
 from yibao.kernel.errors import InvalidValue
 from yibao.kernel.money import money
 from yibao.registry.accounts import account_ledger_of, carry_over, credit_month
+from yibao.registry.bank import DebitResult
+from yibao.registry.bank_codes import demo_bank_tables
+from yibao.registry.bank_files import write_debit_csv, write_debit_fixed
+from yibao.registry.collections import import_results, register_card, start_run
 from yibao.registry.families import RELATIONS, link_family, revoke_family_link
 from yibao.registry.premiums import enrol_resident, record, statement
 from yibao.registry.year_rules import demo_enrolment_dir, load_year_rules, rules_for
@@ -203,3 +208,82 @@ def premium_command(
                         "refunded": held.refunded, "arrears": held.arrears},
               f"{psn_no} {year}: due {held.due}, paid {held.paid}, refunded {held.refunded}, "
               f"arrears {held.arrears}")  # fmt: skip
+
+
+@app.command("card")
+def card_command(
+    psn_no: Annotated[str, typer.Argument(help="The payer's psn_no.")],
+    bank: Annotated[str, typer.Option(help="Bank code.")],
+    card_no: Annotated[str, typer.Option(help="Debit card number.")],
+    holder_name: Annotated[str, typer.Option(help="Account holder's name as the bank has it.")],
+    as_json: Json = False,
+) -> None:
+    """Put a debit card on file for bank batch debits (replaces the one before)."""
+    with reporting():
+        if bank not in demo_bank_tables():
+            raise InvalidValue("--bank", f"no code table for bank {bank!r}")
+        services = bootstrap()
+        with write_transaction(services.engine) as connection:
+            register_card(connection, psn_no=psn_no, bank_code=bank, card_no=card_no,
+                          holder_name=holder_name, now=datetime.now())  # fmt: skip
+        _emit(as_json, {"psn_no": psn_no, "bank": bank, "card_no": card_no},
+              f"{psn_no}: card {card_no} at {bank} on file")  # fmt: skip
+
+
+@app.command("collect")
+def collect_command(
+    bank: Annotated[str, typer.Option(help="Bank code of the run (a bank of the code tables).")],
+    year: Annotated[int, typer.Option(help="Premium year to collect.")],
+    out: Annotated[Path, typer.Option(help="Directory for the debit file.")],
+    layout: Annotated[str, typer.Option(help="csv or fixed (docs/bank-debit-format.md).")] = "csv",
+    insutype: Annotated[str, typer.Option(help="险种类型.")] = "390",
+    as_json: Json = False,
+) -> None:  # fmt: skip
+    """批扣: a debit file of every premium of the year still owed by the bank's payers."""
+    with reporting():
+        if layout not in ("csv", "fixed"):
+            raise InvalidValue("--layout", f"{layout!r} is not csv or fixed")
+        if bank not in demo_bank_tables():
+            raise InvalidValue("--bank", f"no code table for bank {bank!r}")
+        services = bootstrap()
+        run_id = f"{bank}{datetime.now():%Y%m%d%H%M%S}"
+        path = out / f"{run_id}.{'csv' if layout == 'csv' else 'txt'}"
+        with write_transaction(services.engine) as connection:
+            plan = start_run(connection, run_id=run_id, bank_code=bank, insutype=insutype,
+                             year=year, now=datetime.now())  # fmt: skip
+            out.mkdir(parents=True, exist_ok=True)
+            (write_debit_csv if layout == "csv" else write_debit_fixed)(path, plan.batch)
+        kept = [_failure(r) for r in plan.kept_back]
+        _emit(as_json, {"run_id": run_id, "file": str(path), "lines": len(plan.batch.items),
+                        "total": plan.batch.total, "kept_back": kept},
+              f"run {run_id}: {len(plan.batch.items)} lines, {plan.batch.total} 元 → {path}; "
+              f"{len(kept)} kept back: " + _said(kept))  # fmt: skip
+
+
+@app.command("collect-result")
+def collect_result_command(
+    run_id: Annotated[str, typer.Argument(help="The run the bank answers.")],
+    file: Annotated[Path, typer.Argument(help="The bank's result file (.csv, .txt, .dat).")],
+    as_json: Json = False,
+) -> None:
+    """Import a bank's result file: paid lines become payments, failures get reason and action."""
+    with reporting():
+        services = bootstrap()
+        with write_transaction(services.engine) as connection:
+            results = import_results(connection, run_id=run_id, path=file,
+                                     tables=demo_bank_tables(), now=datetime.now())  # fmt: skip
+        failed = [_failure(r) for r in results if r.failure is not None]
+        _emit(as_json, {"run_id": run_id, "paid": len(results) - len(failed), "failed": failed},
+              f"run {run_id}: {len(results) - len(failed)} paid, {len(failed)} failed: "
+              + _said(failed))  # fmt: skip
+
+
+def _failure(result: DebitResult) -> dict[str, Any]:
+    failure = result.failure
+    return {"line_no": result.line_no, "failure": failure.value if failure else None,
+            "reason": failure.label if failure else "", "action": failure.action if failure else "",
+            "bank_result": result.result_code}  # fmt: skip
+
+
+def _said(failures: list[dict[str, Any]]) -> str:
+    return "; ".join(f"line {f['line_no']} {f['reason']}（{f['action']}）" for f in failures)

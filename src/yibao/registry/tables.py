@@ -139,6 +139,10 @@ collection_items = Table(
     Column("run_id", String(30), ForeignKey("collection_runs.run_id"), primary_key=True),
     Column("line_no", Integer, primary_key=True),
     Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False, index=True),
+    #: what was sent, as sent: the result file is checked against it, whatever changed since
+    Column("psn_name", String(50), nullable=False),
+    Column("certno", String(50), nullable=False),
+    Column("card_no", String(32), nullable=False),
     Column("amount", Amount(), nullable=False),
     #: pending, paid, failed
     Column("status", String(10), nullable=False),
