@@ -19,6 +19,10 @@ Where the rules come from, in order (each field records its own ``source``):
    (``inferred``); with none there, it is a string of unknown length (``guess``).
 4. 5204 is in neither the CSV nor the appendix of ``interface.md``; its three input fields come
    from binzhe12123/Medical, which ``interface.md`` §1.7 lists as a source (``EXTRA``).
+5. Fields the project adds to a transaction whose sources lack something yibao needs
+   (``PROJECT``), documented in ``docs/gateway-protocol.md`` §8 and marked ``project`` in their
+   ``source``. They are optional, so a client that follows the sources is never refused for
+   leaving them out, and never replace a field of the sources.
 
 The output is deterministic, so ``--check`` tells whether the JSON is up to date.
 
@@ -60,7 +64,8 @@ SERVED = (
     "9001", "9002", "1101", "1201", "1901", "1312", "1316", "1317", "1318", "1319", "2001",
     "2201", "2202", "2203", "2204", "2205", "2206", "2207", "2208",
     "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404", "2405",
-    "2601", "3301", "3302", "5201", "5202", "5203", "5204", "5206",
+    "2501", "2502", "2503", "2504", "2505", "2506",
+    "2601", "3301", "3302", "5201", "5202", "5203", "5204", "5206", "5301", "5302",
 )
 # fmt: on
 
@@ -109,6 +114,18 @@ EXTRA: dict[str, tuple[str, list[tuple[str, str, str, bool]]]] = {
         BINZHE,
         [("psn_no", "C", "30", True), ("setl_id", "C", "30", False), ("mdtrt_id", "C", "30", True)],
     ),
+}
+
+# Project-defined fields (docs/gateway-protocol.md §8): (node, field, type, length), all optional.
+PROJECT_SOURCE = "project: docs/gateway-protocol.md §8"
+PROJECT: dict[str, list[tuple[str, str, str, str | None]]] = {
+    # the institution the person must use for this disease (absent: any designated one)
+    "2503": [("data", "fixmedins_code", "C", "12")],
+    # the insurance type the designation is for (absent: the person's only one)
+    "2505": [("data", "insutype", "C", "6")],
+    # only the filings valid on this day (as 1101's begntime; absent: every unrevoked filing)
+    "5301": [("data", "begntime", "DT", None)],
+    "5302": [("data", "begntime", "DT", None)],
 }
 
 TYPE_WORDS = {"字符型": "C", "数值型": "N", "日期型": "D", "日期时间型": "DT", "日期时间": "DT"}
@@ -287,6 +304,7 @@ def build_transaction(
             continue
         target[name] = {"list": is_list, "source": why, "fields": fields}
     _apply_stars(infno, nodes)
+    _apply_project(infno, nodes)
     result: dict[str, object] = {"source": f"csv infno {csv_infno}", "nodes": nodes}
     if nested:
         result["nested"] = nested
@@ -302,6 +320,15 @@ def _apply_stars(infno: str, nodes: dict[str, dict[str, object]]) -> None:
             if not rule["required"]:
                 rule["required"] = True
                 rule["required_by"] = "interface.md §1.5"
+
+
+def _apply_project(infno: str, nodes: dict[str, dict[str, object]]) -> None:
+    for node, name, kind, length in PROJECT.get(infno, []):
+        fields = nodes[node]["fields"]
+        assert isinstance(fields, dict)
+        if name in fields:
+            raise SystemExit(f"{infno} {node}.{name}: a project field may not replace the source's")
+        fields[name] = _rule(Spec(kind, length, None, False), PROJECT_SOURCE, name)
 
 
 def build_extra(infno: str) -> dict[str, object]:
@@ -329,7 +356,8 @@ def build() -> dict[str, object]:
             "type": "C string, N number, D date yyyy-MM-dd, DT time yyyy-MM-dd HH:mm:ss",
             "precision": "[total digits, decimals]",
             "source": "csv = parsed from raw_spec_comment; inferred = type of the same field "
-            "name elsewhere in the CSV; guess = no type found; required_by = interface.md §1.5",
+            "name elsewhere in the CSV; guess = no type found; required_by = interface.md §1.5; "
+            "project = project-defined, docs/gateway-protocol.md §8",
         },
         "transactions": transactions,
     }

@@ -39,6 +39,7 @@ from yibao.gateway.envelope import (
     parse_envelope,
     response,
 )
+from yibao.gateway.filing_calls import FILING_CALLS, FILING_READ_ONLY
 from yibao.gateway.nonces import DatabaseNonceStore
 from yibao.gateway.query_calls import QUERY_CALLS
 from yibao.gateway.reversal_calls import REVERSAL_CALLS
@@ -52,7 +53,13 @@ from yibao.store.engine import read_transaction, write_transaction
 __all__ = ["ALIASES", "READ_ONLY", "SERVED", "Gateway", "Reply"]
 
 #: every transaction this gateway answers
-SERVED: dict[str, Handler] = {**CALLS, **VISIT_CALLS, **REVERSAL_CALLS, **QUERY_CALLS}
+SERVED: dict[str, Handler] = {
+    **CALLS,
+    **VISIT_CALLS,
+    **REVERSAL_CALLS,
+    **QUERY_CALLS,
+    **FILING_CALLS,
+}
 #: later revisions' names of a transaction (2203A is 2203 with the same nodes)
 ALIASES = {"2203A": "2203"}
 #: transactions that only read: answered from a snapshot, outside the write lock, and then logged
@@ -60,7 +67,7 @@ ALIASES = {"2203A": "2203"}
 READ_ONLY = frozenset({
     "1101", "1201", "1901", "1312", "1316", "1317", "1318", "1319", "2001", "2206", "2303",
     "5201", "5202", "5203", "5204", "5206",
-})  # fmt: skip
+}) | FILING_READ_ONLY  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
