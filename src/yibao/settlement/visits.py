@@ -22,9 +22,10 @@ from yibao.catalog.repository import load_catalog, load_institutions
 from yibao.catalog.tables import regions
 from yibao.kernel.errors import CatalogError, ConflictError, SettlementRefused
 from yibao.kernel.money import ZERO
-from yibao.policy.model import PolicyBook
+from yibao.policy.model import Policy, PolicyBook
 from yibao.policy.repository import load_policy_book
 from yibao.registry.families import mutual_aid_sources
+from yibao.registry.filings import chronic_filing_on
 from yibao.registry.service import find_person, uncovered_reason
 from yibao.settlement import repository as repo
 from yibao.settlement.engine import reverse, settle
@@ -179,6 +180,8 @@ def settle_visit(
     visit, balance = _visit(connection, ref, row, request)
     check_can_settle(visit, latest, where=request.infno)
     day = settlement_day(visit, now, latest, where=request.infno)
+    policy = ref.policies.in_force(row.insuplc_admdvs, day)
+    _check_chronic_filing(connection, policy, row, day)
     check_sent_amount(
         request.medfee_sumamt, visit, latest, field=f"{request.infno}.data.medfee_sumamt"
     )
@@ -195,7 +198,7 @@ def settle_visit(
     )
     number = repo.count_settlements(connection, row.mdtrt_id) + 1
     result = settle(
-        visit, policy=ref.policies.in_force(row.insuplc_admdvs, day),
+        visit, policy=policy,
         catalog=ref.view(row.mdtrtarea_admvs, day), state=state, setl_id=f"{row.mdtrt_id[-27:]}S{number:02d}",
         setl_time=now, prior=latest,
     )  # fmt: skip
@@ -306,6 +309,21 @@ class Diagnosis:
             "diag_code": self.diag_code,
             "diag_name": self.diag_name,
         }
+
+
+def _check_chronic_filing(
+    connection: Connection, policy: Policy, row: repo.VisitRow, day: date
+) -> None:
+    """门诊慢特病 benefits need a chronic-disease filing valid on the day at this institution."""
+    if policy.plan(row.insutype).care_for(row.med_type).care != "chronic":
+        return
+    filing = chronic_filing_on(connection, psn_no=row.psn_no, day=day,
+                               fixmedins_code=row.fixmedins_code, insutype=row.insutype)  # fmt: skip
+    if filing is None:
+        raise SettlementRefused(
+            f"med_type: {row.med_type} (门诊慢特病) needs a chronic-disease filing (2503) of "
+            f"{row.psn_no} valid on {day} for this institution; there is none"
+        )
 
 
 def _visit(
