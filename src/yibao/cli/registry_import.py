@@ -22,12 +22,11 @@ from rich.console import Console
 from yibao.bootstrap import Services, bootstrap
 from yibao.cli.errors import reporting
 from yibao.demo.people_file import write_people_xlsx
-from yibao.kernel.errors import ConflictError
 from yibao.registry.bulk import ImportSummary, import_people
 from yibao.registry.formats import read_people_file
 from yibao.settings import Settings
 from yibao.store.engine import sqlite_url, write_transaction
-from yibao.store.migrate import current_revision, head_revision, upgrade
+from yibao.store.migrate import require_current_schema, upgrade
 
 __all__ = ["bench_import", "import_persons"]
 
@@ -43,10 +42,7 @@ def import_persons(
     """Import persons with their enrolments; a file with any bad row or known person changes nothing."""
     with reporting():
         services = bootstrap()
-        if current_revision(services.engine) != head_revision():
-            raise ConflictError(
-                "the database is not at the current schema: run `yibao db upgrade` first"
-            )
+        require_current_schema(services.engine)
         started = perf_counter()
         summary = _import(services, path)
         seconds = perf_counter() - started

@@ -18,8 +18,7 @@ from uvicorn.supervisors import Multiprocess
 
 from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
-from yibao.kernel.errors import ConflictError
-from yibao.store.migrate import current_revision, head_revision
+from yibao.store.migrate import require_current_schema
 
 __all__ = ["serve", "tcp_listener"]
 
@@ -32,10 +31,7 @@ def serve(
     """Serve the NHSA-style gateway (POST /fsi/api/rsfComIfsService/callService)."""
     with reporting():
         services = bootstrap()
-        if current_revision(services.engine) != head_revision():
-            raise ConflictError(
-                "the database is not at the current schema: run `yibao db upgrade` first"
-            )
+        require_current_schema(services.engine)
         services.engine.dispose()
     config = uvicorn.Config("yibao.gateway.asgi:app", factory=True, host=host, port=port,
                             workers=workers, log_level="warning")  # fmt: skip

@@ -14,7 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-__all__ = ["current_revision", "head_revision", "upgrade"]
+from yibao.kernel.errors import ConflictError
+
+__all__ = ["current_revision", "head_revision", "require_current_schema", "upgrade"]
 
 _SCRIPTS = Path(__file__).with_name("migrations")
 
@@ -42,3 +44,11 @@ def current_revision(engine: Engine) -> str | None:
     """The migration a database is at (None: never migrated)."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Refuse to work on a database that is not at this version's schema."""
+    if current_revision(engine) != head_revision():
+        raise ConflictError(
+            "the database is not at the current schema: run `yibao db upgrade` first"
+        )
