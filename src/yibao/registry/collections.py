@@ -96,10 +96,12 @@ def start_run(
     sent: list[DebitItem] = []
     kept: list[DebitResult] = []
     rows = []
-    for number, (psn_no, owed) in enumerate(_arrears(connection, insutype, year), start=1):
+    number = 0
+    for psn_no, owed in _arrears(connection, insutype, year):
         person, card, active = _payer(connection, psn_no, insutype, year)
         if card is not None and card.bank_code != bank_code:
             continue  # collected in the run of the payer's own bank
+        number += 1  # the run's lines are numbered without gaps
         item = DebitItem(run_id, number, psn_no, person.psn_name, person.certno, bank_code,
                          card.card_no if card else "", owed, year, insutype)  # fmt: skip
         failure = None if active else DebitFailure.STATUS_NOT_ELIGIBLE
