@@ -105,6 +105,11 @@ def test_a_chronic_filing_is_listed_until_its_institution_revokes_it(
             select(chronic_filings).where(chronic_filings.c.filing_id == sn)
         ).one()
     assert (row.filed_by, row.fixmedins_code, row.memo) == (HOSPITAL, HOSPITAL, "诊断有误")
+    assert row.particulars == {  # the identifying institution and doctor, kept as sent
+        "insu_optins": "990100", "ide_fixmedins_no": HOSPITAL,
+        "ide_fixmedins_name": "示范市第一人民医院", "hosp_ide_date": TODAY.isoformat(),
+        "diag_dr_codg": "DR1", "diag_dr_name": "医生",
+    }  # fmt: skip
     assert row.revoked_at is not None and row.revoked_at.date() == TODAY
 
 
@@ -191,6 +196,11 @@ def test_a_new_designation_replaces_the_one_in_force(client: TestClient, gateway
             )
         ).one()
     assert revoked.revoked_at is not None and revoked.memo == f"replaced by {third}"
+    with gateway.engine.connect() as connection:
+        kept = connection.execute(
+            select(designated_filings.c.particulars).where(designated_filings.c.filing_id == first)
+        ).scalar_one()
+    assert kept == {"biz_appy_type": "01", "fix_srt_no": "1", "fixmedins_name": "定点机构"}
 
     revoke = {"data": {"trt_dcla_detl_sn": third, "psn_no": psn_no, "memo": "患者要求"}}
     assert refused(client, "2506", revoke, code=OTHER) == (
@@ -221,6 +231,9 @@ def test_a_referral_is_filed_and_revoked_by_its_institution(
             row.refl_type, row.refl_date, row.begndate, row.enddate, row.revoked_at) == (
         psn_no, HOSPITAL, "H44010600001", "440106", "1", TODAY, TODAY, TODAY + timedelta(days=90), None
     )  # fmt: skip
+    assert row.particulars == {"tel": "13800000000", "addr": "示范市示范路1号", "insu_optins": "990100",
+                               "dise_cond_dscr": "需胸外科手术", "hosp_agre_refl_flag": "1",
+                               "refl_used_flag": "0"}  # fmt: skip
 
     revoke = {"data": {"trt_dcla_detl_sn": sn, "psn_no": psn_no, "memo": "患者放弃转院"}}
     theirs = refused(client, "2502", revoke, code=OTHER)

@@ -22,7 +22,17 @@ from yibao.kernel.dates import parse_date, parse_datetime
 from yibao.kernel.errors import NotFound
 from yibao.registry import filings
 
-__all__ = ["FILING_CALLS", "FILING_READ_ONLY"]
+__all__ = ["FILING_CALLS", "FILING_READ_ONLY", "PARTICULARS"]
+
+#: the input fields each filing keeps as sent, beyond those it decides on
+PARTICULARS = {
+    "2501": ("tel", "addr", "insu_optins", "dise_cond_dscr", "hosp_agre_refl_flag",
+             "refl_used_flag"),
+    "2503": ("tel", "addr", "insu_optins", "ide_fixmedins_no", "ide_fixmedins_name",
+             "hosp_ide_date", "diag_dr_codg", "diag_dr_name"),
+    "2505": ("tel", "addr", "biz_appy_type", "fix_srt_no", "fixmedins_name", "agnter_name",
+             "agnter_cert_type", "agnter_certno", "agnter_tel", "agnter_addr", "agnter_rlts"),
+}  # fmt: skip
 
 
 def file_referral(call: Call) -> dict[str, Any]:
@@ -39,6 +49,7 @@ def file_referral(call: Call) -> dict[str, Any]:
         refl_type=text("refl_type"), refl_date=_day(call, "refmedin", "refl_date"), refl_rea=text("refl_rea"),
         refl_opnn=text("refl_opnn"), begndate=_optional_day(call, "refmedin", "begndate"),
         enddate=_optional_day(call, "refmedin", "enddate"), now=call.now,
+        particulars=_particulars(call, "refmedin"),
     )  # fmt: skip
     return {"result": {"trt_dcla_detl_sn": sn}}
 
@@ -66,6 +77,7 @@ def file_chronic(call: Call) -> dict[str, Any]:
         insutype=call.required("data", "insutype"), opsp_dise_code=call.required("data", "opsp_dise_code"),
         opsp_dise_name=call.required("data", "opsp_dise_name"), fixmedins_code=institution,
         begndate=_day(call, "data", "begndate"), enddate=_optional_day(call, "data", "enddate"), now=call.now,
+        particulars=_particulars(call, "data"),
     )  # fmt: skip
     return {"result": {"trt_dcla_detl_sn": filing_id}}
 
@@ -91,6 +103,7 @@ def file_designated(call: Call) -> dict[str, Any]:
         call.connection, caller=call.caller, psn_no=call.required("data", "psn_no"),
         insutype=call.node("data").get("insutype") or None, fixmedins_code=institution,
         begndate=_day(call, "data", "begndate"), enddate=_optional_day(call, "data", "enddate"), now=call.now,
+        particulars=_particulars(call, "data"),
     )  # fmt: skip
     return {"result": {"trt_dcla_detl_sn": filing_id}}
 
@@ -145,6 +158,16 @@ def designated_query(call: Call) -> dict[str, Any]:
          "enddate": _iso(f.enddate), "memo": f.memo, "trt_dcla_detl_sn": f.filing_id}
         for f in found
     ]}  # fmt: skip
+
+
+def _particulars(call: Call, node: str) -> dict[str, str]:
+    """The fields of :data:`PARTICULARS` the caller sent (checked by the field rules), as text."""
+    sent = call.node(node)
+    return {
+        name: str(sent[name])
+        for name in PARTICULARS[call.envelope.infno]
+        if sent.get(name) not in (None, "")
+    }
 
 
 def _registered(call: Call, code: str) -> None:

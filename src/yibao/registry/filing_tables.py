@@ -1,12 +1,14 @@
 """Filing tables: 门诊慢特病备案, 人员定点备案 and 转院备案, each with its validity and revocation.
 
 A filing is never deleted: revoking one (2504, 2506, 2502) stamps ``revoked_at`` and the
-institution's memo, so the agency can see what was valid on any past day.
+institution's memo, so the agency can see what was valid on any past day. The fields of the
+interface that decide nothing here (contact, identifying institution and doctor, agent …) are kept
+as sent in ``particulars``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, String, Table
+from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, String, Table
 
 from yibao.store.base import metadata
 
@@ -28,6 +30,8 @@ chronic_filings = Table(
     Column("filed_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),
     Column("memo", String(500), nullable=False, default=""),
+    #: the interface's other fields as sent (tel, addr, identifying institution, agent …)
+    Column("particulars", JSON, nullable=False, default=dict),
     Index("ix_chronic_filings_psn_no", "psn_no"),
 )
 
@@ -44,6 +48,8 @@ designated_filings = Table(
     Column("filed_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),
     Column("memo", String(500), nullable=False, default=""),
+    #: the interface's other fields as sent (tel, addr, identifying institution, agent …)
+    Column("particulars", JSON, nullable=False, default=dict),
     Index("ix_designated_filings_psn_no", "psn_no"),
 )
 
@@ -68,5 +74,7 @@ referral_filings = Table(
     Column("filed_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),
     Column("memo", String(500), nullable=False, default=""),
+    #: the interface's other fields as sent (tel, addr, identifying institution, agent …)
+    Column("particulars", JSON, nullable=False, default=dict),
     Index("ix_referral_filings_psn_no", "psn_no"),
 )

@@ -23,7 +23,8 @@ Errors name the interface field (``psn_no``, ``opsp_dise_code``, ``enddate`` …
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -73,6 +74,8 @@ class ChronicFiling(_Dated):
     filed_at: datetime
     revoked_at: datetime | None
     memo: str
+    #: the interface's other fields as sent (contact, identifying institution, agent …)
+    particulars: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,8 @@ class DesignatedFiling(_Dated):
     filed_at: datetime
     revoked_at: datetime | None
     memo: str
+    #: the interface's other fields as sent (contact, identifying institution, agent …)
+    particulars: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,8 @@ class ReferralFiling(_Dated):
     filed_at: datetime
     revoked_at: datetime | None
     memo: str
+    #: the interface's other fields as sent (contact, identifying institution, agent …)
+    particulars: Mapping[str, str] = field(default_factory=dict)
 
 
 _Record = TypeVar("_Record", ChronicFiling, DesignatedFiling, ReferralFiling)
@@ -121,7 +128,7 @@ _Record = TypeVar("_Record", ChronicFiling, DesignatedFiling, ReferralFiling)
 def file_chronic(
     connection: Connection, *, caller: str, psn_no: str, insutype: str, opsp_dise_code: str,
     opsp_dise_name: str, fixmedins_code: str | None, begndate: date, enddate: date | None,
-    now: datetime,
+    now: datetime, particulars: Mapping[str, str] | None = None,
 ) -> str:  # fmt: skip
     """File a chronic or special disease for an enrolled person; returns the filing id."""
     code = _text(opsp_dise_code, "opsp_dise_code", 30)
@@ -148,6 +155,7 @@ def file_chronic(
         "filing_id": filing_id, "psn_no": psn_no, "insutype": insutype, "opsp_dise_code": code,
         "opsp_dise_name": name, "fixmedins_code": institution, "begndate": begndate,
         "enddate": enddate, "filed_by": caller, "filed_at": now, "revoked_at": None, "memo": "",
+        "particulars": dict(particulars or {}),
     }])  # fmt: skip
     return filing_id
 
@@ -163,6 +171,7 @@ def revoke_chronic(
 def file_designated(
     connection: Connection, *, caller: str, psn_no: str, insutype: str | None,
     fixmedins_code: str, begndate: date, enddate: date | None, now: datetime,
+    particulars: Mapping[str, str] | None = None,
 ) -> str:  # fmt: skip
     """File the designated institution of a person; replaces the filings it overlaps.
 
@@ -190,7 +199,7 @@ def file_designated(
     connection.execute(insert(table), [{
         "filing_id": filing_id, "psn_no": psn_no, "insutype": insutype, "fixmedins_code": institution,
         "begndate": begndate, "enddate": enddate, "filed_by": caller, "filed_at": now,
-        "revoked_at": None, "memo": "",
+        "revoked_at": None, "memo": "", "particulars": dict(particulars or {}),
     }])  # fmt: skip
     return filing_id
 
@@ -207,7 +216,7 @@ def file_referral(
     connection: Connection, *, caller: str, psn_no: str, insutype: str | None, diag_code: str,
     diag_name: str, reflin_medins_no: str, reflin_medins_name: str, mdtrtarea_admdvs: str,
     refl_type: str, refl_date: date, refl_rea: str, refl_opnn: str, begndate: date | None,
-    enddate: date | None, now: datetime,
+    enddate: date | None, now: datetime, particulars: Mapping[str, str] | None = None,
 ) -> str:  # fmt: skip
     """File a transfer (2501 ``refmedin``); returns ``trt_dcla_detl_sn``. No ``begndate``: ``refl_date``."""
     start = refl_date if begndate is None else begndate
@@ -225,6 +234,7 @@ def file_referral(
         "reflin_medins_name": reflin_medins_name, "mdtrtarea_admdvs": mdtrtarea_admdvs,
         "refl_type": refl_type, "refl_date": refl_date, "refl_rea": refl_rea, "refl_opnn": refl_opnn,
         "begndate": start, "enddate": enddate, "filed_at": now, "revoked_at": None, "memo": "",
+        "particulars": dict(particulars or {}),
     }])  # fmt: skip
     return sn
 

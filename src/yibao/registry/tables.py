@@ -58,6 +58,8 @@ enrolments = Table(
     Column("cvlserv_flag", Boolean, nullable=False, default=False),
     Column("insuplc_admdvs", String(6), nullable=False),
     Column("emp_name", String(200), nullable=False, default=""),
+    #: employees: the employer's code (单位编号), whose contributions are booked with ``payer``
+    Column("emp_no", String(30)),
     Column("begndate", Date, nullable=False),
     Column("enddate", Date),
     Column("status", String(1), nullable=False, default="1"),
@@ -79,6 +81,8 @@ person_identities = Table(
     Column("psn_type_lv", String(6)),
     Column("begntime", DateTime, nullable=False),
     Column("endtime", DateTime),
+    #: the decision or data exchange it came from (民政 file, 残联 certificate …)
+    Column("ref", String(60)),
 )
 
 family_links = Table(
@@ -108,7 +112,10 @@ premium_ledger = Table(
     Column("reason", String(200), nullable=False, default=""),
     Column("ref", String(60), nullable=False),
     Column("booked_at", DateTime, nullable=False),
+    #: who pays: None for the person, the employer's ``emp_no`` for an employer's contribution
+    Column("payer", String(30)),
     Index("ix_premium_ledger_psn_no_year", "psn_no", "year"),
+    Index("ix_premium_ledger_payer_ref", "payer", "ref"),
 )
 
 bank_cards = Table(
