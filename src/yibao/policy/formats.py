@@ -112,6 +112,7 @@ class RatiosSpec(_Strict):
 class CareSpec(_Strict):
     med_types: list[MedType] = Field(min_length=1)
     counts_admission: bool = False
+    designated_only: bool = False
     retiree_bonus: Ratio = Decimal(0)
     annual_cap: Money | None = None
     deductible: DeductibleSpec
@@ -291,6 +292,7 @@ def _care(spec: CareSpec, file: str, key: str) -> m.CareBenefit:
         annual_cap=spec.annual_cap,
         counts_admission=spec.counts_admission,
         clause=clause,
+        designated_only=spec.designated_only,
     )
 
 

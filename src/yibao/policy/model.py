@@ -126,6 +126,8 @@ class CareBenefit:
     annual_cap: Decimal | None
     counts_admission: bool
     clause: Clause
+    #: paid only at the person's designated institution (人员定点备案, 2505) valid on the day
+    designated_only: bool = False
 
     def segments(self, tier: HospitalTier) -> tuple[Segment, ...]:
         segments = self.ratios.get(tier)

@@ -37,7 +37,7 @@ from yibao.registry.tables import enrolments, persons
 
 __all__ = [
     "ChronicFiling", "DesignatedFiling", "ReferralFiling", "chronic_filing_on", "chronic_filings_of",
-    "designated_of", "file_chronic", "file_designated", "file_referral", "referrals_of",
+    "designated_of", "designated_on", "file_chronic", "file_designated", "file_referral", "referrals_of",
     "revoke_chronic", "revoke_designated", "revoke_referral",
 ]  # fmt: skip
 
@@ -283,6 +283,23 @@ def designated_of(
 ) -> tuple[DesignatedFiling, ...]:
     """The person's designated-institution filings: valid on ``day``, or all (revoked too)."""
     return _filings(connection, designated_filings, DesignatedFiling, psn_no, day)
+
+
+def designated_on(
+    connection: Connection, *, psn_no: str, insutype: str, day: date
+) -> DesignatedFiling | None:
+    """The person's designation under ``insutype`` valid on ``day`` (one at most: a new one
+    replaces those it overlaps)."""
+    table = designated_filings
+    row = connection.execute(
+        select(table)
+        .where(
+            table.c.psn_no == psn_no, table.c.insutype == insutype, _overlapping(table, day, day)
+        )
+        .order_by(table.c.begndate.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _record(DesignatedFiling, row)
 
 
 def referrals_of(

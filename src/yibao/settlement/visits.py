@@ -25,7 +25,7 @@ from yibao.kernel.money import ZERO
 from yibao.policy.model import Policy, PolicyBook
 from yibao.policy.repository import load_policy_book
 from yibao.registry.families import mutual_aid_sources
-from yibao.registry.filings import chronic_filing_on
+from yibao.registry.filings import chronic_filing_on, designated_on
 from yibao.registry.service import find_person, uncovered_reason
 from yibao.settlement import repository as repo
 from yibao.settlement.engine import reverse, settle
@@ -181,7 +181,7 @@ def settle_visit(
     check_can_settle(visit, latest, where=request.infno)
     day = settlement_day(visit, now, latest, where=request.infno)
     policy = ref.policies.in_force(row.insuplc_admdvs, day)
-    _check_chronic_filing(connection, policy, row, day)
+    _check_filings(connection, policy, row, day)
     check_sent_amount(
         request.medfee_sumamt, visit, latest, field=f"{request.infno}.data.medfee_sumamt"
     )
@@ -311,19 +311,26 @@ class Diagnosis:
         }
 
 
-def _check_chronic_filing(
-    connection: Connection, policy: Policy, row: repo.VisitRow, day: date
-) -> None:
-    """门诊慢特病 benefits need a chronic-disease filing valid on the day at this institution."""
-    if policy.plan(row.insutype).care_for(row.med_type).care != "chronic":
-        return
-    filing = chronic_filing_on(connection, psn_no=row.psn_no, day=day,
-                               fixmedins_code=row.fixmedins_code, insutype=row.insutype)  # fmt: skip
-    if filing is None:
+def _check_filings(connection: Connection, policy: Policy, row: repo.VisitRow, day: date) -> None:
+    """The filings the care type needs on the day at this institution: a chronic-disease filing
+    for 门诊慢特病, a designation (人员定点) where the policy pays only there."""
+    care = policy.plan(row.insutype).care_for(row.med_type)
+    if care.care == "chronic" and chronic_filing_on(
+        connection, psn_no=row.psn_no, day=day, fixmedins_code=row.fixmedins_code,
+        insutype=row.insutype,
+    ) is None:  # fmt: skip
         raise SettlementRefused(
             f"med_type: {row.med_type} (门诊慢特病) needs a chronic-disease filing (2503) of "
             f"{row.psn_no} valid on {day} for this institution; there is none"
         )
+    if care.designated_only:
+        held = designated_on(connection, psn_no=row.psn_no, insutype=row.insutype, day=day)
+        if held is None or held.fixmedins_code != row.fixmedins_code:
+            where = "none" if held is None else f"it is {held.fixmedins_code}"
+            raise SettlementRefused(
+                f"fixmedins_code: {care.clause} pays {row.med_type} only at the person's designated "
+                f"institution (人员定点, 2505) on {day}; {where}, not {row.fixmedins_code}"
+            )
 
 
 def _visit(
