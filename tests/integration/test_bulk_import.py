@@ -71,6 +71,14 @@ def test_a_generated_xlsx_is_imported_whole(engine: Engine, tmp_path: Path) -> N
         naty = connection.execute(
             select(persons.c.naty).where(persons.c.psn_no == someone.person.psn_no)
         ).scalar_one()
+        stored = {
+            r.psn_no: (r.emp_no, r.contribution_base)
+            for r in connection.execute(select(enrolments).where(enrolments.c.insutype == "310"))
+        }
+    sent = {r.person.psn_no: (r.enrolment.emp_no, r.enrolment.contribution_base)
+            for r in people.rows if r.enrolment.insutype == "310"}  # fmt: skip
+    assert stored == sent and all(emp_no for emp_no, _ in sent.values())
+    assert any(base is not None for _, base in sent.values())
     assert balances == {Decimal("0.00")}
     assert info.person == someone.person and naty == someone.naty
     assert {e.insutype for e in info.enrolments} == {someone.enrolment.insutype}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -13,6 +14,7 @@ from yibao.kernel.errors import Problem, RejectedFile
 from yibao.registry.formats import (
     COLUMNS,
     MAX_PROBLEMS,
+    OPTIONAL_COLUMNS,
     PeopleFile,
     PersonRow,
     read_people_file,
@@ -25,15 +27,16 @@ EMPLOYEE = {
     "psn_no": "P001", "psn_cert_type": "01", "certno": "990101198005120034", "psn_name": "王伟",
     "gend": "1", "brdy": "1980-05-12", "naty": "01", "insutype": "310", "psn_type": "1101",
     "cvlserv_flag": "0", "insuplc_admdvs": "990100", "emp_name": "示范市演示单位",
-    "begndate": "2020-01-01", "enddate": "",
+    "begndate": "2020-01-01", "enddate": "", "emp_no": "E990100000001", "contribution_base": "6500.50",
 }  # fmt: skip
 # the example of GB 11643: 1949-12-31, 17th digit 2 (female), check character X
 RESIDENT = {
     **EMPLOYEE, "psn_no": "P002", "certno": "11010519491231002X", "psn_name": "李芳",
     "gend": "2", "brdy": "1949-12-31", "naty": "03", "insutype": "390", "psn_type": "16",
-    "emp_name": "",
+    "emp_name": "", "emp_no": "", "contribution_base": "",
 }  # fmt: skip
-EARLIER = {**EMPLOYEE, "insutype": "390", "psn_type": "1501", "emp_name": "",
+EARLIER = {**EMPLOYEE, "insutype": "390", "psn_type": "1501", "emp_name": "", "emp_no": "",
+           "contribution_base": "",
            "begndate": "2016-01-01", "enddate": "2019-12-31"}  # fmt: skip
 
 
@@ -67,7 +70,8 @@ def expected_rows() -> tuple[PersonRow, ...]:
     li = PersonRecord("P002", "01", "11010519491231002X", "李芳", "2", date(1949, 12, 31))
     return (
         PersonRow(2, wang, "01", Enrolment("P001", "310", "1101", False, "990100",
-                                           date(2020, 1, 1), None, "示范市演示单位")),
+                                           date(2020, 1, 1), None, "示范市演示单位",
+                                           Decimal("6500.50"), "E990100000001")),
         PersonRow(3, wang, "01", Enrolment("P001", "390", "1501", False, "990100",
                                            date(2016, 1, 1), date(2019, 12, 31), "")),
         PersonRow(5, li, "03", Enrolment("P002", "390", "16", False, "990100",
@@ -79,6 +83,20 @@ def test_a_good_csv_reads_back_exactly(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "people.csv", line(EMPLOYEE), line(EARLIER), "", line(RESIDENT),
                      bom=True)  # fmt: skip
     assert read_people_file(path, today=TODAY) == PeopleFile(str(path), expected_rows())
+
+
+def test_the_optional_columns_may_be_left_out(tmp_path: Path) -> None:
+    required = [c for c in COLUMNS if c not in OPTIONAL_COLUMNS]
+    path = tmp_path / "older.csv"
+    path.write_text("\n".join(",".join(r) for r in (
+        required, [EMPLOYEE[c] for c in required], [RESIDENT[c] for c in required],
+    )) + "\n", encoding="utf-8")  # fmt: skip
+    rows = read_people_file(path, today=TODAY).rows
+    assert [(r.enrolment.emp_no, r.enrolment.contribution_base) for r in rows] == [
+        (None, None),
+        (None, None),
+    ]
+    assert rows[0].enrolment.emp_name == "示范市演示单位"
 
 
 def test_a_good_xlsx_reads_back_exactly_with_date_and_number_cells(tmp_path: Path) -> None:
@@ -131,6 +149,11 @@ ONE_ROW_MISTAKES = {
     "region not six digits": ({"insuplc_admdvs": "99010"}, "insuplc_admdvs", "six digits"),
     "psn_type of residents for 310": ({"psn_type": "1501"}, "psn_type", "not a person type of insutype 310"),
     "missing emp_name for 310": ({"emp_name": ""}, "emp_name", "required for an employee (insutype 310)"),
+    "base of a retiree": ({"psn_type": "1201"}, "contribution_base",
+                          "only employees in work (11xx) have one, not 1201"),
+    "base not money": ({"contribution_base": "6500.505"}, "contribution_base", "6500.505"),
+    "base of nothing": ({"contribution_base": "0"}, "contribution_base", "0.00 must be more than 0"),
+    "emp_no too long": ({"emp_no": "E" * 31}, "emp_no", "31 characters: at most 30"),
     "missing psn_name": ({"psn_name": ""}, "psn_name", "required"),
     "bad psn_no": ({"psn_no": "P 1"}, "psn_no", "is not 1–30 letters or digits"),
     "enddate before begndate": ({"enddate": "2019-12-31"}, "enddate", "2019-12-31 is before begndate 2020-01-01"),

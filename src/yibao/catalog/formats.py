@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -21,15 +20,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
-
 from yibao.catalog.model import CatalogEntry, Institution, MappingEntry
 from yibao.kernel.codes import ChrgitmLv, HospLv, ListType, MedChrgitmType
 from yibao.kernel.dates import parse_date
 from yibao.kernel.errors import InvalidValue, Problem, RejectedFile
 from yibao.kernel.money import ZERO, ratio, to_decimal
 from yibao.kernel.tiers import HospitalTier
+from yibao.sheets import sheet_rows
 
 __all__ = [
     "COLUMNS",
@@ -182,39 +179,10 @@ def read_catalog_file(path: Path, *, name: str | None = None) -> CatalogFile:
 
 
 def _raw_rows(path: Path, source: str) -> list[list[object]]:
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        reason = f"unsupported file type {suffix or '(none)'!r}: use .csv or .xlsx"
-        raise RejectedFile([Problem(source, reason)])
-    try:
-        rows = _csv_rows(path) if suffix == ".csv" else _xlsx_rows(path)
-    except OSError as exc:
-        reason = f"cannot read the file: {exc.strerror or exc}"
-    except UnicodeDecodeError as exc:
-        reason = f"not UTF-8 text (byte {exc.start}): save the CSV as UTF-8"
-    except csv.Error as exc:
-        reason = f"malformed CSV: {exc}"
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
-        reason = f"not a readable XLSX workbook ({type(exc).__name__}: {exc})"
-    else:
-        if any(_trim(row) for row in rows):
-            return rows
-        reason = "the file is empty: expected a header row"
-    raise RejectedFile([Problem(source, reason)])
-
-
-def _csv_rows(path: Path) -> list[list[object]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [list(row) for row in csv.reader(handle, strict=True)]
-
-
-def _xlsx_rows(path: Path) -> list[list[object]]:
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheets = book.worksheets
-        return [list(row) for row in sheets[0].iter_rows(values_only=True)] if sheets else []
-    finally:
-        book.close()
+    rows = [list(row) for row in sheet_rows(path, source)]
+    if any(_trim(row) for row in rows):
+        return rows
+    raise RejectedFile([Problem(source, "the file is empty: expected a header row")])
 
 
 def _trim(cells: Sequence[object]) -> list[object]:

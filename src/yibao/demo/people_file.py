@@ -78,21 +78,17 @@ def people_rows(count: int, *, seed: int = 990101) -> Iterator[Row]:
                        brdy.isoformat(), "01" if rng.random() < 0.91 else rng.choice(_OTHER_NATY)]  # fmt: skip
         begn = max(_START, brdy)
         if employee and brdy.year <= 1990 and rng.random() < 0.05:
-            yield [*person, "390", "1501", "0", REGION, "", "2016-01-01", "2019-12-31"]
+            yield [*person, "390", "1501", "0", REGION, "", "2016-01-01", "2019-12-31", None, None]
         if employee:
             flag = "1" if psn_type == "1102" else "0"
-            yield [
-                *person,
-                "310",
-                psn_type,
-                flag,
-                REGION,
-                rng.choice(_EMPLOYERS),
-                begn.isoformat(),
-                None,
-            ]
+            employer = rng.choice(_EMPLOYERS)
+            # 单位编号 and 缴费基数 from what is drawn already, so the rest of the file stays the same
+            emp_no = f"E{REGION}{_EMPLOYERS.index(employer) + 1:06d}"
+            base = f"{4000 + n * 137 % 120 * 100}.00" if psn_type.startswith("11") else None
+            yield [*person, "310", psn_type, flag, REGION, employer, begn.isoformat(), None,
+                   emp_no, base]  # fmt: skip
         else:
-            yield [*person, "390", psn_type, "0", REGION, "", begn.isoformat(), None]
+            yield [*person, "390", psn_type, "0", REGION, "", begn.isoformat(), None, None, None]
 
 
 def _employee(rng: random.Random) -> tuple[date, str]:

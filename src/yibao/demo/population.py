@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from yibao.registry.model import Account, Enrolment, Identity, PersonRecord, resident_id_check_digit
 
-__all__ = ["Population", "demo_population"]
+__all__ = ["DEMO_EMPLOYER", "Population", "demo_population"]
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏"
@@ -22,6 +22,8 @@ _SURNAMES = (
 )
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志珍晓东海燕玉梅春淑德宏文"
 _REGION = "990100"
+#: the one employer (单位编号) of the demo employees
+DEMO_EMPLOYER = "E990100000001"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ def _person(rng: random.Random, n: int) -> tuple[PersonRecord, Enrolment]:
         insuplc_admdvs=_REGION,
         begndate=date(2020, 1, 1),
         emp_name="示范市演示单位" if employee else "",
+        emp_no=DEMO_EMPLOYER if employee else None,
         # a base that does not draw on ``rng``, so the rest of the population stays as it was
         contribution_base=Decimal(4000 + n * 137 % 120 * 100) if psn_type == "1101" else None,
     )

@@ -121,7 +121,7 @@ def person_info(call: Call) -> dict[str, Any]:
             for e in found.enrolments
         ],
         "idetinfo": [
-            {"psn_idet_type": i.psn_idet_type, "psn_type_lv": None, "memo": None,
+            {"psn_idet_type": i.psn_idet_type, "psn_type_lv": i.psn_type_lv, "memo": None,
              "begntime": format_datetime(i.begntime),
              "endtime": None if i.endtime is None else format_datetime(i.endtime)}
             for i in found.identities

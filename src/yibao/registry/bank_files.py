@@ -25,6 +25,7 @@ from yibao.kernel.money import ZERO, money
 from yibao.registry.bank import BankCodeTable, DebitBatch, DebitItem, DebitResult, result_for
 from yibao.registry.bank_fixed import decode_result, encode_debit
 from yibao.registry.names import to_simplified as _to_simplified
+from yibao.sheets import sheet_rows
 
 __all__ = [
     "DEBIT_COLUMNS",
@@ -133,20 +134,10 @@ def _table_of(batch: DebitBatch, table: BankCodeTable) -> BankCodeTable:
 
 
 def _csv_rows(path: Path, source: str, problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle, strict=True))
-    except OSError as exc:
-        reason = f"cannot read the file: {exc.strerror or exc}"
-    except UnicodeDecodeError as exc:
-        reason = f"not UTF-8 text (byte {exc.start}): save the CSV as UTF-8"
-    except csv.Error as exc:
-        reason = f"malformed CSV: {exc}"
-    else:
-        if rows and any(cell.strip() for cell in rows[0]):
-            return _csv_cells(rows, source, problems)
-        reason = "the file is empty: expected a header row"
-    raise RejectedFile([Problem(source, reason)])
+    rows = [[str(cell) for cell in row] for row in sheet_rows(path, source)]
+    if rows and any(cell.strip() for cell in rows[0]):
+        return _csv_cells(rows, source, problems)
+    raise RejectedFile([Problem(source, "the file is empty: expected a header row")])
 
 
 def _csv_cells(

@@ -130,5 +130,6 @@ def _enrolment(row: PersonRow) -> dict[str, Any]:
         "psn_no": enrolment.psn_no, "insutype": enrolment.insutype,
         "psn_type": enrolment.psn_type, "cvlserv_flag": enrolment.cvlserv_flag,
         "insuplc_admdvs": enrolment.insuplc_admdvs, "emp_name": enrolment.emp_name,
-        "begndate": enrolment.begndate, "enddate": enrolment.enddate,
+        "begndate": enrolment.begndate, "enddate": enrolment.enddate, "emp_no": enrolment.emp_no,
+        "contribution_base": enrolment.contribution_base,
     }  # fmt: skip

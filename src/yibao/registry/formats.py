@@ -1,7 +1,7 @@
 """Persons files: one row per person and enrolment, read whole or refused with every bad row.
 
 A file is CSV (UTF-8, BOM optional) or XLSX (first sheet, read in openpyxl's read-only mode). The
-header (row 1) names these columns, in any order, each exactly once (all required but two):
+header (row 1) names these columns, in any order, each at most once (cells required unless noted):
 
 * ``psn_no`` 人员编号: 1–30 letters or digits; the agency's key, never generated
 * ``psn_cert_type`` 人员证件类型: :data:`PSN_CERT_TYPES` (NHSA 码表 7.13; ``01`` 居民身份证)
@@ -14,6 +14,8 @@ header (row 1) names these columns, in any order, each exactly once (all require
 * ``emp_name`` 单位名称: at most 200 characters, required for employees (310) only
 * ``begndate`` 开始日期 ``yyyy-MM-dd``, not before ``brdy``; ``enddate`` 结束日期, optional, not
   before ``begndate`` (empty while enrolled)
+* optional columns (:data:`OPTIONAL_COLUMNS`, the header may leave them out): ``emp_no`` 单位编号
+  (at most 30 characters) and ``contribution_base`` 缴费基数 in yuan (employees in work, 11xx)
 
 A person with several enrolments takes several rows; their person columns (``psn_no`` to
 ``naty``) must agree, and the enrolments of one ``insutype`` must not overlap. One ``certno``
@@ -31,25 +33,25 @@ many more there are. (``psn_cert_type`` and ``naty`` have no table in ``kernel.c
 
 from __future__ import annotations
 
-import csv
 import re
-import zipfile
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
-
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 
 from yibao.kernel.codes import Gend, InsuType, PsnType
 from yibao.kernel.errors import InvalidValue, Problem, RejectedFile
+from yibao.kernel.money import money
 from yibao.registry.model import Enrolment, PersonRecord, resident_id_check_digit
+from yibao.registry.person_codes import NATY_CODES, PSN_CERT_TYPES
+from yibao.sheets import sheet_rows
 
 __all__ = [
     "COLUMNS",
     "MAX_PROBLEMS",
     "NATY_CODES",
+    "OPTIONAL_COLUMNS",
     "PERSON_COLUMNS",
     "PSN_CERT_TYPES",
     "PeopleFile",
@@ -59,19 +61,13 @@ __all__ = [
 ]
 
 COLUMNS = ("psn_no", "psn_cert_type", "certno", "psn_name", "gend", "brdy", "naty", "insutype",
-           "psn_type", "cvlserv_flag", "insuplc_admdvs", "emp_name", "begndate", "enddate")  # fmt: skip
+           "psn_type", "cvlserv_flag", "insuplc_admdvs", "emp_name", "begndate", "enddate",
+           "emp_no", "contribution_base")  # fmt: skip
+#: columns a file may leave out (older files have none of them)
+OPTIONAL_COLUMNS = frozenset(("emp_no", "contribution_base"))
 PERSON_COLUMNS = COLUMNS[:7]
 MAX_PROBLEMS = 1000
 RESIDENT_ID = "01"
-PSN_CERT_TYPES = {
-    "01": "居民身份证（户口簿）", "02": "中国人民解放军军官证", "03": "中国人民武装警察警官证",
-    "04": "香港特区护照/港澳居民来往内地通行证", "05": "澳门特区护照/港澳居民来往内地通行证",
-    "06": "台湾居民来往大陆通行证", "07": "外国人永久居留证", "08": "外国人护照", "09": "残疾人证",
-    "10": "军烈属证明", "11": "外国人就业证", "12": "外国专家证", "13": "外国人常驻记者证",
-    "14": "台港澳人员就业证", "15": "回国（来华）定居专家证", "16": "中国护照",
-    "17": "港澳台居民居住证", "90": "社会保障卡", "99": "其他身份证件",
-}  # fmt: skip
-NATY_CODES = frozenset({f"{n:02d}" for n in range(1, 57)} | {"97", "98"})
 EARLIEST_BIRTH = date(1900, 1, 1)
 _GEND = frozenset(Gend)
 _INSUTYPE = frozenset(InsuType)
@@ -133,7 +129,7 @@ def read_people_file(
     """
     source = name or str(path)
     reader = _Reader(source, today or date.today())
-    rows = _guarded(_raw_rows(path, source), source)
+    rows = sheet_rows(path, source)
     header = next(rows, None)
     if header is None or not _trim(header):
         raise RejectedFile([Problem(source, "the file is empty: expected a header row")])
@@ -144,40 +140,6 @@ def read_people_file(
     return PeopleFile(source, tuple(row for row in read if row is not None))
 
 
-def _raw_rows(path: Path, source: str) -> Iterator[Sequence[object]]:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from csv.reader(handle, strict=True)
-    elif suffix == ".xlsx":
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            if book.worksheets:
-                yield from book.worksheets[0].iter_rows(values_only=True)
-        finally:
-            book.close()
-    else:
-        reason = f"unsupported file type {suffix or '(none)'!r}: use .csv or .xlsx"
-        raise RejectedFile([Problem(source, reason)])
-
-
-def _guarded(rows: Iterator[Sequence[object]], source: str) -> Iterator[Sequence[object]]:
-    """The rows; a file that cannot be read (or stops being readable) becomes one problem."""
-    try:
-        yield from rows
-    except OSError as exc:
-        reason = f"cannot read the file: {exc.strerror or exc}"
-    except UnicodeDecodeError as exc:
-        reason = f"not UTF-8 text (byte {exc.start}): save the CSV as UTF-8"
-    except csv.Error as exc:
-        reason = f"malformed CSV: {exc}"
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
-        reason = f"not a readable XLSX workbook ({type(exc).__name__}: {exc})"
-    else:
-        return
-    raise RejectedFile([Problem(source, reason)])
-
-
 def _trim(cells: Sequence[object]) -> list[object]:
     end = len(cells)
     while end and (cells[end - 1] is None or str(cells[end - 1]).strip() == ""):
@@ -186,13 +148,14 @@ def _trim(cells: Sequence[object]) -> list[object]:
 
 
 def _positions(header: Sequence[object], source: str) -> tuple[int, ...]:
-    """Where each of :data:`COLUMNS` is in the file; any other header is one problem on row 1."""
+    """Where each of :data:`COLUMNS` is in the file (-1: an optional column left out); any other
+    header is one problem on row 1."""
     names = ["" if cell is None else str(cell).strip() for cell in _trim(header)]
-    if sorted(names) == sorted(COLUMNS):
-        return tuple(names.index(column) for column in COLUMNS)
-    missing = [c for c in COLUMNS if c not in names]
+    missing = [c for c in COLUMNS if c not in names and c not in OPTIONAL_COLUMNS]
     unexpected = [c or "(empty)" for c in names if c not in COLUMNS]
     twice = sorted({c for c in names if c and names.count(c) > 1})
+    if not (missing or unexpected or twice):
+        return tuple(names.index(column) if column in names else -1 for column in COLUMNS)
     parts = [f"{label} {', '.join(found)}" for label, found in
              (("missing columns", missing), ("unexpected columns", unexpected),
               ("duplicate columns", twice)) if found]  # fmt: skip
@@ -243,14 +206,15 @@ class _Reader:
         cells = _trim(raw)
         if not cells:
             return None  # a blank line, or a formatted but empty Excel row
-        if len(cells) > len(COLUMNS):
-            self.fail("(row)", f"{len(cells)} cells but the header has {len(COLUMNS)} columns")
+        width = sum(1 for position in positions if position >= 0)
+        if len(cells) > width:
+            self.fail("(row)", f"{len(cells)} cells but the header has {width} columns")
             return None
-        cells += [None] * (len(COLUMNS) - len(cells))
+        cells += [None] * (width - len(cells))
         texts: list[str] = []
         for column, position in zip(COLUMNS, positions, strict=True):
             try:
-                texts.append(_text(cells[position], column))
+                texts.append("" if position < 0 else _text(cells[position], column))
             except InvalidValue as exc:
                 self.fail(column, exc.reason)
                 self.unreadable.add(column)
@@ -279,7 +243,7 @@ class _Reader:
 
     def _record(self, texts: list[str]) -> PersonRow | None:
         (psn_no, cert_type, certno, psn_name, gend, brdy_text, naty, insutype, psn_type, flag,
-         admdvs, emp_name, begn_text, end_text) = texts  # fmt: skip
+         admdvs, emp_name, begn_text, end_text, emp_no, base_text) = texts  # fmt: skip
         self._pattern("psn_no", psn_no, _PSN_NO, "1–30 letters or digits")
         self._code("psn_cert_type", cert_type, PSN_CERT_TYPES)
         self._pattern("certno", certno, _CERTNO, "1–50 characters without spaces")
@@ -291,6 +255,8 @@ class _Reader:
         self._code("cvlserv_flag", flag, ("0", "1"))
         self._pattern("insuplc_admdvs", admdvs, _ADMDVS, "a region code (admdvs) of six digits")
         self._sized("emp_name", emp_name, 200, required=insutype == _EMPLOYEE)
+        self._sized("emp_no", emp_no, 30, required=False)
+        base = self._base(base_text, insutype, psn_type)
         brdy, begn = self._day("brdy", brdy_text), self._day("begndate", begn_text)
         end = self._day("enddate", end_text, required=False)
         self._dates(brdy, begn, end)
@@ -305,8 +271,30 @@ class _Reader:
         if psn_no:
             self._overlap(psn_no, insutype, begn, end)
         person = PersonRecord(psn_no, cert_type, certno, psn_name, gend, brdy)
-        enrolment = Enrolment(psn_no, insutype, psn_type, flag == "1", admdvs, begn, end, emp_name)
+        enrolment = Enrolment(psn_no, insutype, psn_type, flag == "1", admdvs, begn, end, emp_name,
+                              base, emp_no or None)  # fmt: skip
         return PersonRow(self.number, person, naty, enrolment)
+
+    def _base(self, text: str, insutype: str, psn_type: str) -> Decimal | None:
+        """``contribution_base``: 缴费基数 in yuan, for employees in work (11xx) only (judged
+        when the person type is a right one: a wrong one is its own problem)."""
+        if not text:
+            return None
+        fits = psn_type in _PSN_TYPE and psn_type.startswith(_FAMILIES.get(insutype, ()))
+        if fits and not psn_type.startswith("11"):
+            self.fail(
+                "contribution_base", f"only employees in work (11xx) have one, not {psn_type}"
+            )
+            return None
+        try:
+            value = money(text, field="contribution_base")
+        except InvalidValue as exc:
+            self.fail("contribution_base", exc.reason)
+            return None
+        if value <= 0:
+            self.fail("contribution_base", f"{value} must be more than 0")
+            return None
+        return value
 
     def _pattern(self, column: str, text: str, pattern: re.Pattern[str], what: str) -> None:
         if not text:

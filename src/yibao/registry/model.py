@@ -41,6 +41,8 @@ class Enrolment:
     emp_name: str = ""
     #: employees in work: the monthly contribution base (缴费基数) their account credit comes from
     contribution_base: Decimal | None = None
+    #: employees: the employer's code (单位编号) whose contributions cover them
+    emp_no: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,8 @@ class Identity:
     psn_idet_type: str
     begntime: datetime
     endtime: datetime | None = None
+    #: 人员身份等级 where the identity has one (重度残疾人: 残疾等级 1 or 2)
+    psn_type_lv: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

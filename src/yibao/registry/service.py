@@ -54,7 +54,7 @@ def find_person(
     )  # fmt: skip
     moment = datetime(day.year, day.month, day.day)
     identities = tuple(
-        Identity(r.psn_no, r.psn_idet_type, r.begntime, r.endtime)
+        Identity(r.psn_no, r.psn_idet_type, r.begntime, r.endtime, r.psn_type_lv)
         for r in connection.execute(
             select(person_identities).where(person_identities.c.psn_no == row.psn_no)
         )
