@@ -13,6 +13,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from yibao.cli.main import app
+from yibao.demo.population import DEMO_EMPLOYER
 from yibao.registry.tables import accounts, enrolments
 from yibao.store.engine import make_engine
 
@@ -169,3 +170,51 @@ def test_a_collection_run_from_the_command_line(database: str, tmp_path: Path) -
     assert [(f["failure"], f["bank_result"]) for f in failed] == [("F10", "E110")] and failed[0][
         "action"
     ]
+
+
+def test_special_identities_from_the_command_line(database: str) -> None:
+    psn_no = residents(database)[1]
+    granted = run(database, "registry", "identity", psn_no, "--type", "06", "--level", "1",
+                  "--begin", "2026-02-01", "--ref", "残联-7", "--json")  # fmt: skip
+    assert granted.exit_code == 0, granted.output
+    assert json.loads(granted.stdout)["psn_type_lv"] == "1"
+    ended = run(database, "registry", "identity-end", psn_no, "--type", "06", "--end", "2026-10-31",
+                "--json")  # fmt: skip
+    assert json.loads(ended.stdout)["endtime"] == "2026-10-31T23:59:59"
+    listed = json.loads(run(database, "registry", "identities", psn_no, "--json").stdout)
+    assert [(i["psn_idet_type"], i["begntime"], i["endtime"]) for i in listed["identities"]] == [
+        ("06", "2026-02-01T00:00:00", "2026-10-31T23:59:59")
+    ]
+    bad = run(database, "registry", "identity", psn_no, "--type", "42", "--begin", "2026-01-01")
+    assert bad.exit_code == 2 and "psn_idet_type: '42' is not a code" in bad.output
+
+
+def test_an_employers_month_billed_and_paid_from_the_command_line(database: str) -> None:
+    in_work = employees(database, "1101")
+    bill = run(database, "registry", "employer-bill", DEMO_EMPLOYER, "--month", "2026-02", "--json")
+    assert bill.exit_code == 0, bill.output
+    billed = json.loads(bill.stdout)
+    # 6% and 2% of each base, each rounded to the fen
+    expected = sum((b * Decimal("0.06")).quantize(Decimal("0.01"))
+                   + (b * Decimal("0.02")).quantize(Decimal("0.01")) for _, _, b in in_work if b)  # fmt: skip
+    assert billed["billed"] == len(in_work) and Decimal(billed["total"]) == expected
+    short = run(database, "registry", "employer-pay", DEMO_EMPLOYER, "--month", "2026-02",
+                "--amount", "1.00", "--receipt", "B-1")  # fmt: skip
+    assert short.exit_code != 0 and "a month's bill is paid whole" in short.output
+    paid = run(database, "registry", "employer-pay", DEMO_EMPLOYER, "--month", "2026-02",
+               "--amount", billed["total"], "--receipt", "B-2", "--json")  # fmt: skip
+    assert json.loads(paid.stdout)["employees"] == len(in_work)
+    months = json.loads(run(database, "registry", "employer-statement", DEMO_EMPLOYER, "--year",
+                            "2026", "--json").stdout)["months"]  # fmt: skip
+    assert months == [{"month": "2026-02", "due": billed["total"], "paid": billed["total"],
+                       "arrears": "0.00"}]  # fmt: skip
+
+
+def test_an_account_transfer_from_the_command_line(database: str) -> None:
+    psn_no, before, _ = employees(database, "1201")[1]
+    moved = run(database, "registry", "account-transfer", psn_no, "--direction", "in", "--amount",
+                "300.00", "--region", "440106", "--ref", "ZYJX-9", "--json")  # fmt: skip
+    assert moved.exit_code == 0, moved.output
+    assert Decimal(json.loads(moved.stdout)["balance_after"]) == before + Decimal("300.00")
+    ledger = json.loads(run(database, "registry", "account", psn_no, "--json").stdout)["ledger"]
+    assert (ledger[-1]["source"], ledger[-1]["counterpart"]) == ("transfer_in", "440106")

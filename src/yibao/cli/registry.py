@@ -7,18 +7,17 @@ command runs in one write transaction.
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
+from yibao.cli.output import Json, console, emit
+from yibao.cli.registry_admin import ADMIN_COMMANDS
 from yibao.cli.registry_import import import_persons
 from yibao.kernel.dates import parse_date
 from yibao.kernel.errors import InvalidValue
@@ -37,23 +36,8 @@ __all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True, help="Registry: families, accounts (参保登记与个人账户).")
 app.command("import")(import_persons)
-_out = Console(highlight=False, soft_wrap=True)
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a summary.")]
-
-
-def _emit(as_json: bool, payload: dict[str, Any], summary: str) -> None:
-    if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False, default=_plain))
-    else:
-        _out.print(summary, markup=False)
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
+for _name, _command in ADMIN_COMMANDS.items():
+    app.command(_name)(_command)
 
 
 @app.command("link-family")
@@ -70,7 +54,7 @@ def link_family_command(
         with write_transaction(services.engine) as connection:
             link_id = link_family(connection, holder_psn_no=holder, member_psn_no=member,
                                   relation=relation, consent_ref=consent_ref, now=datetime.now())  # fmt: skip
-        _emit(as_json, {"link_id": link_id, "holder": holder, "member": member},
+        emit(as_json, {"link_id": link_id, "holder": holder, "member": member},
               f"{holder} now pays for {member} ({RELATIONS[relation]}), consent {consent_ref}")  # fmt: skip
 
 
@@ -86,7 +70,7 @@ def unlink_family_command(
         with write_transaction(services.engine) as connection:
             revoke_family_link(connection, holder_psn_no=holder, member_psn_no=member,
                                now=datetime.now())  # fmt: skip
-        _emit(as_json, {"holder": holder, "member": member, "revoked": True},
+        emit(as_json, {"holder": holder, "member": member, "revoked": True},
               f"{holder} no longer pays for {member}")  # fmt: skip
 
 
@@ -112,7 +96,7 @@ def credit_accounts_command(
                                retired_monthly=account.credit.retired_monthly)  # fmt: skip
         payload = {"month": run.month, "credited": run.credited, "total": run.total,
                    "already_credited": run.already, "missing_contribution_base": list(run.missing_base)}  # fmt: skip
-        _emit(as_json, payload,
+        emit(as_json, payload,
               f"{run.month}: {run.credited} accounts credited, {run.total} 元 in all; "
               f"{run.already} already credited; {len(run.missing_base)} in work without a "
               f"contribution base (not credited): {', '.join(run.missing_base) or 'none'}")  # fmt: skip
@@ -127,7 +111,7 @@ def carry_over_command(
         services = bootstrap()
         with write_transaction(services.engine) as connection:
             count, total = carry_over(connection, year=year, now=datetime.now())
-        _emit(as_json, {"year": year, "accounts": count, "total": total},
+        emit(as_json, {"year": year, "accounts": count, "total": total},
               f"{year}: {count} accounts carried over, {total} 元 in all")  # fmt: skip
 
 
@@ -142,15 +126,15 @@ def account_command(
         with read_transaction(services.engine) as connection:
             balance, entries = account_ledger_of(connection, psn_no=psn_no)
         if as_json:
-            _emit(True, {"psn_no": psn_no, "balance": balance,
+            emit(True, {"psn_no": psn_no, "balance": balance,
                          "ledger": [_entry(e) for e in entries]}, "")  # fmt: skip
             return
         table = Table("booked at", "source", "amount", "balance after", "ref", "for")
         for e in entries:
             table.add_row(f"{e.booked_at:%Y-%m-%d %H:%M}", e.source, format(e.amount, "f"),
                           format(e.balance_after, "f"), e.ref, e.counterpart or "")  # fmt: skip
-        _out.print(table)
-        _out.print(f"balance of {psn_no}: {balance} 元", markup=False)
+        console.print(table)
+        console.print(f"balance of {psn_no}: {balance} 元", markup=False)
 
 
 def _entry(e: Any) -> dict[str, Any]:
@@ -180,7 +164,7 @@ def enrol_command(
             cover = enrol_resident(connection, psn_no=psn_no, psn_type=psn_type, rules=rules,
                                    reason=reason, paid_on=day, ref=ref or f"ENROL-{psn_no}-{year}",
                                    now=datetime.now())  # fmt: skip
-        _emit(as_json, {"psn_no": psn_no, "start": cover.start, "end": cover.end,
+        emit(as_json, {"psn_no": psn_no, "start": cover.start, "end": cover.end,
                         "personal": cover.personal, "subsidy": cover.subsidy, "basis": cover.basis},
               cover.basis)  # fmt: skip
 
@@ -204,7 +188,7 @@ def premium_command(
                    amount=money(amount, field="--amount"), ref=ref, reason=reason,
                    now=datetime.now())  # fmt: skip
             held = statement(connection, psn_no=psn_no, insutype=insutype, year=year)
-        _emit(as_json, {"psn_no": psn_no, "year": year, "due": held.due, "paid": held.paid,
+        emit(as_json, {"psn_no": psn_no, "year": year, "due": held.due, "paid": held.paid,
                         "refunded": held.refunded, "arrears": held.arrears},
               f"{psn_no} {year}: due {held.due}, paid {held.paid}, refunded {held.refunded}, "
               f"arrears {held.arrears}")  # fmt: skip
@@ -226,7 +210,7 @@ def card_command(
         with write_transaction(services.engine) as connection:
             register_card(connection, psn_no=psn_no, bank_code=bank, card_no=card_no,
                           holder_name=holder_name, now=datetime.now())  # fmt: skip
-        _emit(as_json, {"psn_no": psn_no, "bank": bank, "card_no": card_no},
+        emit(as_json, {"psn_no": psn_no, "bank": bank, "card_no": card_no},
               f"{psn_no}: card {card_no} at {bank} on file")  # fmt: skip
 
 
@@ -254,7 +238,7 @@ def collect_command(
             out.mkdir(parents=True, exist_ok=True)
             (write_debit_csv if layout == "csv" else write_debit_fixed)(path, plan.batch)
         kept = [_failure(r) for r in plan.kept_back]
-        _emit(as_json, {"run_id": run_id, "file": str(path), "lines": len(plan.batch.items),
+        emit(as_json, {"run_id": run_id, "file": str(path), "lines": len(plan.batch.items),
                         "total": plan.batch.total, "kept_back": kept},
               f"run {run_id}: {len(plan.batch.items)} lines, {plan.batch.total} 元 → {path}; "
               f"{len(kept)} kept back: " + _said(kept))  # fmt: skip
@@ -273,7 +257,7 @@ def collect_result_command(
             results = import_results(connection, run_id=run_id, path=file,
                                      tables=demo_bank_tables(), now=datetime.now())  # fmt: skip
         failed = [_failure(r) for r in results if r.failure is not None]
-        _emit(as_json, {"run_id": run_id, "paid": len(results) - len(failed), "failed": failed},
+        emit(as_json, {"run_id": run_id, "paid": len(results) - len(failed), "failed": failed},
               f"run {run_id}: {len(results) - len(failed)} paid, {len(failed)} failed: "
               + _said(failed))  # fmt: skip
 

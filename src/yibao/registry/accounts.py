@@ -3,7 +3,8 @@ and a person's ledger.
 
 Every movement is a row of ``account_ledger`` with its source — ``credit`` (monthly 划入),
 ``settlement`` / ``settlement_reversal``, ``mutual_aid`` / ``mutual_aid_reversal`` (家庭共济),
-``carry_over`` (year end) — and the balance after it; the ``accounts`` row holds the balance, which
+``carry_over`` (year end), ``transfer_in`` / ``transfer_out`` (转移接续 with another pooling
+region, named in ``counterpart``) — and the balance after it; the ``accounts`` row holds the balance, which
 never goes negative. Crediting a month twice credits nothing the second time: each credit's
 reference is ``credit:YYYY-MM``.
 
@@ -21,11 +22,13 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
-from yibao.kernel.errors import InvalidValue, NotFound
-from yibao.kernel.money import ZERO, apply_ratio
+from yibao.kernel.errors import ConflictError, InvalidValue, NotFound
+from yibao.kernel.money import ZERO, apply_ratio, money
 from yibao.registry.tables import account_ledger, accounts, enrolments
 
-__all__ = ["CreditRun", "LedgerEntry", "account_ledger_of", "carry_over", "credit_month"]
+__all__ = [
+    "CreditRun", "LedgerEntry", "account_ledger_of", "carry_over", "credit_month", "transfer_account",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,39 @@ def carry_over(connection: Connection, *, year: int, now: datetime) -> tuple[int
             for r in rows
         ])  # fmt: skip
     return len(rows), sum((r.balance for r in rows), ZERO)
+
+
+def transfer_account(
+    connection: Connection, *, psn_no: str, direction: str, amount: Decimal, region: str, ref: str,
+    now: datetime,
+) -> LedgerEntry:  # fmt: skip
+    """转移接续: move ``amount`` into (``in``) or out of (``out``) the account, from or to the
+    personal account the person had or will have in pooling region ``region``."""
+    if direction not in ("in", "out"):
+        raise InvalidValue("direction", f"{direction!r} is not in or out")
+    value = money(amount, field="amount")
+    if value <= ZERO:
+        raise InvalidValue("amount", f"{value} must be more than 0")
+    if not (len(region) == 6 and region.isascii() and region.isdigit()):
+        raise InvalidValue("region", f"{region!r} is not a six-digit region code")
+    if not ref.strip():
+        raise InvalidValue("ref", "give the transfer's document number (转移接续凭证)")
+    balance = connection.execute(
+        select(accounts.c.balance).where(accounts.c.psn_no == psn_no).with_for_update()
+    ).scalar_one_or_none()
+    if balance is None:
+        raise NotFound(f"psn_no: {psn_no} has no personal account")
+    moved = value if direction == "in" else -value
+    if balance + moved < ZERO:
+        raise ConflictError(f"amount: {value} is more than the balance {balance} of {psn_no}")
+    after = balance + moved
+    connection.execute(update(accounts).where(accounts.c.psn_no == psn_no).values(balance=after))
+    entry = LedgerEntry(now, f"transfer_{direction}", moved, after, ref.strip(), region)
+    connection.execute(insert(account_ledger), [{
+        "psn_no": psn_no, "amount": moved, "balance_after": after, "source": entry.source,
+        "ref": entry.ref, "booked_at": now, "counterpart": region,
+    }])  # fmt: skip
+    return entry
 
 
 def account_ledger_of(connection: Connection, *, psn_no: str) -> tuple[Decimal, list[LedgerEntry]]:

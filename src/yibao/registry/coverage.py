@@ -22,6 +22,7 @@ from enum import StrEnum
 from yibao.kernel.dates import parse_date
 from yibao.kernel.errors import InvalidValue
 from yibao.kernel.money import ZERO, apply_ratio, money
+from yibao.registry.model import EmployeeRates
 
 __all__ = [
     "CoverRule",
@@ -156,6 +157,8 @@ class YearRules:
     waiting_days: int
     document: str = ""
     source: str = ""
+    #: the employees' contribution rates of the year (``[employee]``), where the file has them
+    employee: EmployeeRates | None = None
 
     def __post_init__(self) -> None:
         region = self.region if isinstance(self.region, str) else ""

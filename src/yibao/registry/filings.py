@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, ColumnElement, Connection, Table, and_, insert, or_, select, update
 
 from yibao.kernel.errors import ConflictError, InvalidValue, NotFound
+from yibao.registry.filing_records import ChronicFiling, DesignatedFiling, ReferralFiling
 from yibao.registry.filing_tables import chronic_filings, designated_filings, referral_filings
 from yibao.registry.service import ACTIVE, uncovered_reason
 from yibao.registry.tables import enrolments, persons
@@ -42,84 +43,6 @@ __all__ = [
 ]  # fmt: skip
 
 CODE_LENGTH = 12  # institution codes as the filing tables keep them
-
-
-class _Dated:
-    """What makes a filing valid on a day: unrevoked, and the day within its dates."""
-
-    __slots__ = ()
-    begndate: date
-    enddate: date | None
-    revoked_at: datetime | None
-
-    def valid_on(self, day: date) -> bool:
-        """Unrevoked, and ``day`` within the dates (both inclusive)."""
-        ended = self.enddate is not None and self.enddate < day
-        return self.revoked_at is None and self.begndate <= day and not ended
-
-
-@dataclass(frozen=True, slots=True)
-class ChronicFiling(_Dated):
-    """门诊慢特病备案: one disease of a person, and the institution they must use for it (or any)."""
-
-    filing_id: str
-    psn_no: str
-    insutype: str
-    opsp_dise_code: str
-    opsp_dise_name: str
-    fixmedins_code: str | None
-    begndate: date
-    enddate: date | None
-    filed_by: str
-    filed_at: datetime
-    revoked_at: datetime | None
-    memo: str
-    #: the interface's other fields as sent (contact, identifying institution, agent …)
-    particulars: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class DesignatedFiling(_Dated):
-    """人员定点备案: the institution a person must use under one insurance type."""
-
-    filing_id: str
-    psn_no: str
-    insutype: str
-    fixmedins_code: str
-    begndate: date
-    enddate: date | None
-    filed_by: str
-    filed_at: datetime
-    revoked_at: datetime | None
-    memo: str
-    #: the interface's other fields as sent (contact, identifying institution, agent …)
-    particulars: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class ReferralFiling(_Dated):
-    """转院备案: a transfer from the filing institution to ``reflin_medins_no``."""
-
-    trt_dcla_detl_sn: str
-    psn_no: str
-    insutype: str | None
-    diag_code: str
-    diag_name: str
-    from_fixmedins_code: str
-    reflin_medins_no: str
-    reflin_medins_name: str
-    mdtrtarea_admdvs: str
-    refl_type: str
-    refl_date: date
-    refl_rea: str
-    refl_opnn: str
-    begndate: date
-    enddate: date | None
-    filed_at: datetime
-    revoked_at: datetime | None
-    memo: str
-    #: the interface's other fields as sent (contact, identifying institution, agent …)
-    particulars: Mapping[str, str] = field(default_factory=dict)
 
 
 _Record = TypeVar("_Record", ChronicFiling, DesignatedFiling, ReferralFiling)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-__all__ = ["Account", "Enrolment", "Identity", "PersonRecord", "resident_id_check_digit"]
+__all__ = [
+    "Account", "EmployeeRates", "Enrolment", "Identity", "PersonRecord", "resident_id_check_digit",
+]  # fmt: skip
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -63,6 +65,15 @@ class Account:
 
     psn_no: str
     balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeRates:
+    """职工医保缴费率: the shares of the contribution base an employer pays each month for an
+    employee in work, its own (单位缴费) and the employee's that it withholds (个人缴费)."""
+
+    employer_rate: Decimal
+    personal_rate: Decimal
 
 
 def resident_id_check_digit(first17: str) -> str:

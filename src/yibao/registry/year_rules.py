@@ -29,6 +29,7 @@ from yibao.kernel.errors import (
     validation_problems,
 )
 from yibao.registry.coverage import EnrolmentWindow, Premium, YearRules
+from yibao.registry.model import EmployeeRates
 
 __all__ = [
     "demo_enrolment_dir",
@@ -61,6 +62,13 @@ class WindowSpec(_Strict):
     last_day: date
 
 
+class EmployeeSpec(_Strict):
+    """``[employee]``: the employees' monthly contribution rates, shares of the base."""
+
+    employer_rate: Annotated[Decimal, Field(ge=0, le=1, max_digits=6, decimal_places=4)]
+    personal_rate: Annotated[Decimal, Field(ge=0, le=1, max_digits=6, decimal_places=4)]
+
+
 class YearRulesSpec(_Strict):
     """A whole file: the header keys, then ``[premium]`` and ``[window]``."""
 
@@ -74,6 +82,7 @@ class YearRulesSpec(_Strict):
     waiting_days: Days
     premium: PremiumSpec
     window: WindowSpec
+    employee: EmployeeSpec | None = None
 
 
 def demo_enrolment_dir() -> Path:
@@ -116,6 +125,9 @@ def parse_year_rules(raw: object, *, source: str) -> YearRules:
             waiting_days=spec.waiting_days,
             document=spec.document,
             source=source,
+            employee=None
+            if spec.employee is None
+            else EmployeeRates(spec.employee.employer_rate, spec.employee.personal_rate),
         )
     except InvalidValue as exc:
         raise RejectedFile([Problem(source, exc.reason, column=exc.field)]) from None
