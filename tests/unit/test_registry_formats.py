@@ -210,7 +210,10 @@ def test_every_problem_of_every_row_is_reported_in_row_order(tmp_path: Path) -> 
 def test_a_broken_file_lists_at_most_the_cap_and_counts_the_rest(tmp_path: Path) -> None:
     bad = [line(EMPLOYEE, psn_no=f"P{n}", psn_cert_type="99", certno=f"C{n}", gend="7")
            for n in range(1500)]  # fmt: skip
-    problems = problems_of(write_csv(tmp_path / "p.csv", *bad))
+    with pytest.raises(RejectedFile) as caught:
+        read_people_file(write_csv(tmp_path / "p.csv", *bad), today=TODAY)
+    problems = caught.value.problems
+    assert caught.value.total == 1500 and str(caught.value).startswith("[YB1002] 1500 problem(s)")
     assert len(problems) == MAX_PROBLEMS + 1
     assert problems[MAX_PROBLEMS - 1].row == MAX_PROBLEMS + 1
     assert (

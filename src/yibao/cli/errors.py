@@ -21,7 +21,7 @@ def reporting() -> Iterator[None]:
     try:
         yield
     except RejectedFile as exc:
-        _err.print(f"error: [{exc.code}] {len(exc.problems)} problem(s); nothing was changed")
+        _err.print(f"error: [{exc.code}] {exc.total} problem(s); nothing was changed")
         for problem in exc.problems:
             _err.print(f"  {problem}", markup=False)
         raise typer.Exit(exc.exit_code) from None

@@ -77,11 +77,13 @@ class RejectedFile(YibaoError):
     code = "YB1002"
     exit_code = 2
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], *, total: int | None = None) -> None:
         self.problems = tuple(problems)
+        #: how many problems were found (more than listed when the list was cut short)
+        self.total = len(self.problems) if total is None else total
         shown = "; ".join(str(p) for p in self.problems[:20])
         more = f" (+{len(self.problems) - 20} more)" if len(self.problems) > 20 else ""
-        super().__init__(f"{len(self.problems)} problem(s), nothing was changed: {shown}{more}")
+        super().__init__(f"{self.total} problem(s), nothing was changed: {shown}{more}")
 
 
 class PolicyError(YibaoError):

@@ -111,7 +111,7 @@ def rejection(
         return RejectedFile(ordered)
     more = len(ordered) - limit
     reason = f"{more} more problem(s) not listed ({len(ordered)} in all; the list stops at {limit})"
-    return RejectedFile([*ordered[:limit], Problem(source, reason)])
+    return RejectedFile([*ordered[:limit], Problem(source, reason)], total=len(ordered))
 
 
 def _position(problem: Problem) -> tuple[int, int]:
