@@ -11,7 +11,7 @@ from rich.console import Console
 
 from yibao.bootstrap import bootstrap
 from yibao.catalog.service import CatalogStore, import_catalog_file
-from yibao.cli import bench, db, demo, registry
+from yibao.cli import audit, bench, db, demo, registry
 from yibao.cli.errors import reporting
 from yibao.cli.serve import serve
 from yibao.cli.simulate import simulate
@@ -31,6 +31,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(demo.app, name="demo")
 app.add_typer(db.app, name="db")
 app.add_typer(registry.app, name="registry")
+app.add_typer(audit.app, name="audit")
 app.command()(serve)
 app.command()(simulate)
 
