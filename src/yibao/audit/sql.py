@@ -1,0 +1,241 @@
+"""The SQL of each rule family: one query per family evaluates every rule of that family.
+
+Plain, portable SQL (joins, GROUP BY, window functions, CASE; no engine-specific functions or
+date arithmetic), so that the same text runs on DuckDB and, transpiled by sqlglot, on Spark.
+
+Tables a query reads:
+
+* the facts ``lines`` (``audit.facts.LINES``), and ``active_rules(rule_id)``: the rules in force
+  at the moment and on the day evaluated;
+* ``k_<family>``: the knowledge tables of every rule of the family, with ``rule_id`` and the
+  rule's parameters as columns (``count_mode``, ``per``, ``episode``, ``measure``, ``group_by``,
+  ``across``, ``flag``); the column ``window`` is stored as ``win`` (``window`` is a keyword);
+* parameter tables: ``p_age_band`` (bands in units ``d``/``m``/``y``, per sex ``1``/``2`` or
+  ``*``), ``p_med_type_allowed``, ``p_insutype``, ``hosp_lv_rank`` and ``tier_rank``.
+
+Every query returns the columns of :data:`COMMON`, then the values its ``vola_cont`` needs
+(the table row's columns and the family's fills). ``cnt`` and ``excess_cnt``, where a query
+returns them, mean that only ``excess_cnt`` of the line's ``cnt`` lies beyond the limit: the
+amount at issue is then ``amount × excess_cnt / cnt``, rounded to the fen by the engine.
+
+Amounts at issue:
+
+* sex, age, inst_level, med_type, insutype: the whole line amount;
+* pay_course: the whole amount of every line dated after the ``max_days``-th counted day;
+* frequency: the part of the day's quantity beyond ``max_quantity``, taken from the day's last
+  lines (ordered by fee time, then visit and line number); ``count_mode = lines``: each line
+  beyond the ``max_quantity``-th, whole;
+* cycle: the part beyond ``max_count`` in the ``cycle_days`` days ending on the fee date, taken
+  from the latest lines; ``count = days``: the whole lines of a day beyond the limit;
+* duplicate_pair: the whole amount of the 从项 (sub) line; with ``flag = both`` the 主项 line too;
+  a line in several pairs of one rule is found once (the first pair by main, sub code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["COMMON", "FAMILY_SQL", "SLICE"]
+
+#: the columns every family query returns first
+COMMON = ("rule_id", "mdtrt_id", "psn_no", "feedetl_sn", "amount", "fee_date", "admdvs",
+          "hosp_lv")  # fmt: skip
+
+_LINE = "l.mdtrt_id, l.psn_no, l.feedetl_sn, l.amount, l.fee_date, l.admdvs, l.hosp_lv"
+_JOIN = "JOIN active_rules a ON a.rule_id = k.rule_id"
+
+SEX = f"""
+SELECT k.rule_id, {_LINE}, k.code, k.name, k.gend, k.source, l.gend AS person_gend
+FROM lines l
+JOIN k_sex k ON k.code = l.code
+{_JOIN}
+WHERE l.gend IN ('1', '2') AND l.gend <> k.gend
+"""
+
+_AGE_IN = "CASE {u} WHEN 'd' THEN l.age_days WHEN 'm' THEN l.age_months ELSE l.age_years END"
+AGE = f"""
+SELECT k.rule_id, {_LINE}, k.code, k.name, k.band, k.source,
+       l.age_years, l.age_months, l.age_days
+FROM lines l
+JOIN k_age k ON k.code = l.code
+{_JOIN}
+JOIN p_age_band b ON b.rule_id = k.rule_id AND b.band = k.band
+                 AND (b.gend = '*' OR b.gend = l.gend)
+WHERE NOT ({_AGE_IN.format(u="b.from_unit")} >= b.from_n
+           AND (b.below_n IS NULL OR {_AGE_IN.format(u="b.below_unit")} < b.below_n))
+"""
+
+INST_LEVEL = f"""
+SELECT k.rule_id, {_LINE}, k.code, k.name, k.min_tier, k.source
+FROM lines l
+JOIN k_inst_level k ON k.code = l.code
+{_JOIN}
+JOIN hosp_lv_rank h ON h.hosp_lv = l.hosp_lv
+JOIN tier_rank t ON t.tier = k.min_tier
+WHERE h.tier_rank < t.tier_rank
+"""
+
+MED_TYPE = f"""
+SELECT k.rule_id, {_LINE}, k.code, k.name, k.allowed, k.source, l.med_type
+FROM lines l
+JOIN k_med_type k ON k.code = l.code
+{_JOIN}
+LEFT JOIN p_med_type_allowed p ON p.rule_id = k.rule_id AND p.code = k.code
+                               AND p.med_type = l.med_type
+WHERE p.rule_id IS NULL
+"""
+
+INSUTYPE = f"""
+SELECT k.rule_id, {_LINE}, k.code, k.name, k.scheme, k.source, l.insutype
+FROM lines l
+JOIN k_insutype k ON k.code = l.code
+{_JOIN}
+LEFT JOIN p_insutype p ON p.rule_id = k.rule_id AND p.scheme = k.scheme
+     AND ((p.kind = 'insutype' AND p.value = l.insutype)
+          OR (p.kind = 'med_type' AND p.value = l.med_type))
+WHERE p.rule_id IS NULL
+"""
+
+PAY_COURSE = f"""
+WITH used AS (
+  SELECT k.rule_id, k.code, k.name, k.max_days, k.source, k.measure, {_LINE}, l.fee_day,
+         CASE WHEN k.group_by = 'name' THEN k.name ELSE k.code END AS grp
+  FROM lines l
+  JOIN k_pay_course k ON k.code = l.code
+  {_JOIN}
+  WHERE k.episode = 'visit'
+), numbered AS (
+  SELECT u.*,
+         DENSE_RANK() OVER (PARTITION BY rule_id, mdtrt_id, grp ORDER BY fee_day) AS billed_day,
+         fee_day - MIN(fee_day) OVER (PARTITION BY rule_id, mdtrt_id, grp) + 1 AS span_day
+  FROM used u
+), counted AS (
+  SELECT n.*, CASE WHEN measure = 'span' THEN span_day ELSE billed_day END AS days
+  FROM numbered n
+)
+SELECT rule_id, mdtrt_id, psn_no, feedetl_sn, amount, fee_date, admdvs, hosp_lv,
+       code, name, max_days, source, days
+FROM counted
+WHERE days > max_days
+"""
+
+FREQUENCY = f"""
+WITH used AS (
+  SELECT k.rule_id, k.code, k.name, k.max_quantity, k.unit, k.source, {_LINE},
+         l.cnt, l.fee_day, l.fee_time,
+         CASE WHEN k.count_mode = 'lines' THEN CAST(1 AS DECIMAL(16, 4)) ELSE l.cnt END AS qty,
+         CASE WHEN k.per = 'person' THEN l.psn_no ELSE l.mdtrt_id END AS owner
+  FROM lines l
+  JOIN k_frequency k ON k.code = l.code
+  {_JOIN}
+), running AS (
+  SELECT u.*,
+         SUM(qty) OVER (PARTITION BY rule_id, code, owner, fee_day
+                        ORDER BY fee_time NULLS LAST, mdtrt_id, feedetl_sn
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
+         SUM(qty) OVER (PARTITION BY rule_id, code, owner, fee_day) AS day_quantity
+  FROM used u
+)
+SELECT rule_id, mdtrt_id, psn_no, feedetl_sn, amount, fee_date, admdvs, hosp_lv,
+       qty AS cnt,
+       upto - CASE WHEN upto - qty > max_quantity THEN upto - qty ELSE max_quantity END
+         AS excess_cnt,
+       code, name, max_quantity, unit, source, day_quantity
+FROM running
+WHERE upto > max_quantity
+"""
+
+CYCLE = f"""
+WITH used AS (
+  SELECT k.rule_id, k.code, k.name, k.max_count, k.cycle_days, k.source, k.count_mode,
+         {_LINE}, l.cnt, l.fee_day, l.fee_time,
+         CASE WHEN k.across THEN '*' ELSE l.fixmedins_code END AS place
+  FROM lines l
+  JOIN k_cycle k ON k.code = l.code
+  {_JOIN}
+), seq AS (
+  SELECT u.*,
+         ROW_NUMBER() OVER (PARTITION BY rule_id, code, psn_no, place
+                            ORDER BY fee_day, fee_time NULLS LAST, mdtrt_id, feedetl_sn) AS n
+  FROM used u
+), windowed AS (
+  SELECT c.rule_id, c.mdtrt_id, c.psn_no, c.feedetl_sn, c.amount, c.fee_date, c.admdvs,
+         c.hosp_lv, c.cnt, c.code, c.name, c.max_count, c.cycle_days, c.source, c.count_mode,
+         SUM(p.cnt) AS quantity_count,
+         COUNT(DISTINCT p.fee_day) AS day_count,
+         MAX(CASE WHEN p.n < c.n THEN p.fee_date END) AS previous_date
+  FROM seq c
+  JOIN seq p ON p.rule_id = c.rule_id AND p.code = c.code AND p.psn_no = c.psn_no
+            AND p.place = c.place AND p.n <= c.n AND p.fee_day > c.fee_day - c.cycle_days
+  GROUP BY c.rule_id, c.mdtrt_id, c.psn_no, c.feedetl_sn, c.amount, c.fee_date, c.admdvs,
+           c.hosp_lv, c.cnt, c.code, c.name, c.max_count, c.cycle_days, c.source, c.count_mode
+), counted AS (
+  SELECT w.*,
+         CASE WHEN count_mode = 'days' THEN day_count ELSE quantity_count END AS cycle_count
+  FROM windowed w
+)
+SELECT rule_id, mdtrt_id, psn_no, feedetl_sn, amount, fee_date, admdvs, hosp_lv, cnt,
+       CASE WHEN count_mode = 'days' THEN cnt
+            WHEN quantity_count - cnt > max_count THEN cnt
+            ELSE quantity_count - max_count END AS excess_cnt,
+       code, name, max_count, cycle_days, source, cycle_count, previous_date
+FROM counted
+WHERE cycle_count > max_count
+"""
+
+_PAIR_SIDE = """
+  SELECT rule_id, psn_no, main_code, main_name, sub_code, sub_name, win, note, source,
+         {s}_mdtrt_id AS mdtrt_id, {s}_sn AS feedetl_sn, {s}_amount AS amount,
+         {s}_fee_date AS fee_date, {s}_admdvs AS admdvs, {s}_hosp_lv AS hosp_lv,
+         {o}_sn AS other_sn
+  FROM pairs"""
+
+DUPLICATE_PAIR = f"""
+WITH pairs AS (
+  SELECT k.rule_id, k.main_code, k.main_name, k.sub_code, k.sub_name, k.win, k.note,
+         k.source, k.flag, s.psn_no,
+         s.mdtrt_id AS sub_mdtrt_id, s.feedetl_sn AS sub_sn, s.amount AS sub_amount,
+         s.fee_date AS sub_fee_date, s.admdvs AS sub_admdvs, s.hosp_lv AS sub_hosp_lv,
+         m.mdtrt_id AS main_mdtrt_id, m.feedetl_sn AS main_sn, m.amount AS main_amount,
+         m.fee_date AS main_fee_date, m.admdvs AS main_admdvs, m.hosp_lv AS main_hosp_lv
+  FROM k_duplicate_pair k
+  {_JOIN}
+  JOIN lines s ON s.code = k.sub_code
+  JOIN lines m ON m.code = k.main_code AND m.mdtrt_id = s.mdtrt_id
+  WHERE k.win = 'visit'
+     OR (k.win = 'day' AND m.fee_day = s.fee_day)
+     OR (k.win IN ('1h', '6h') AND m.fee_epoch_s - s.fee_epoch_s
+           < CASE WHEN k.win = '1h' THEN 3600 ELSE 21600 END
+         AND s.fee_epoch_s - m.fee_epoch_s < CASE WHEN k.win = '1h' THEN 3600 ELSE 21600 END)
+), sides AS (
+{_PAIR_SIDE.format(s="sub", o="main")}
+  UNION ALL
+{_PAIR_SIDE.format(s="main", o="sub")}
+  WHERE flag = 'both'
+), ranked AS (
+  SELECT d.*, ROW_NUMBER() OVER (PARTITION BY rule_id, mdtrt_id, feedetl_sn
+                                 ORDER BY main_code, sub_code, other_sn) AS pick
+  FROM sides d
+)
+SELECT rule_id, mdtrt_id, psn_no, feedetl_sn, amount, fee_date, admdvs, hosp_lv,
+       main_code, main_name, sub_code, sub_name, win, note, source, other_sn
+FROM ranked
+WHERE pick = 1
+"""
+
+#: the families this engine evaluates, in order
+SLICE = ("sex", "age", "inst_level", "med_type", "insutype", "pay_course", "frequency", "cycle",
+         "duplicate_pair")  # fmt: skip
+
+#: the query of each family of :data:`SLICE`
+FAMILY_SQL: Mapping[str, str] = {
+    "sex": SEX,
+    "age": AGE,
+    "inst_level": INST_LEVEL,
+    "med_type": MED_TYPE,
+    "insutype": INSUTYPE,
+    "pay_course": PAY_COURSE,
+    "frequency": FREQUENCY,
+    "cycle": CYCLE,
+    "duplicate_pair": DUPLICATE_PAIR,
+}
