@@ -103,7 +103,7 @@ def bill_employer(
             if amount <= ZERO:
                 continue
             own, withheld = (own + amount, withheld) if share else (own, withheld + amount)
-            entries.append(_row(row.psn_no, "due", amount, ref=ref, payer=emp_no, now=now,
+            entries.append(_row(row.psn_no, "due", amount, year=first.year, ref=ref, payer=emp_no, now=now,
                                 reason=f"{label} {what} {rate} × 缴费基数 {base}"))  # fmt: skip
     if entries:
         connection.execute(insert(premium_ledger), entries)
@@ -140,7 +140,14 @@ def pay_employer(
         )
     entries = [
         _row(
-            psn_no, "payment", due, ref=ref, payer=emp_no, now=now, reason=f"回单 {receipt.strip()}"
+            psn_no,
+            "payment",
+            due,
+            year=month.year,
+            ref=ref,
+            payer=emp_no,
+            now=now,
+            reason=f"回单 {receipt.strip()}",
         )
         for psn_no, due in sorted(owed.items())
         if due > ZERO
@@ -174,7 +181,7 @@ def _month_ref(emp_no: str, first: date) -> tuple[str, str]:
     return label, f"emp:{emp_no}:{label}"
 
 
-def _row(psn_no: str, kind: str, amount: Decimal, *, ref: str, payer: str, now: datetime,
+def _row(psn_no: str, kind: str, amount: Decimal, *, year: int, ref: str, payer: str, now: datetime,
          reason: str) -> dict[str, object]:  # fmt: skip
-    return {"psn_no": psn_no, "insutype": _EMPLOYEE, "year": int(ref[-7:-3]), "kind": kind,
+    return {"psn_no": psn_no, "insutype": _EMPLOYEE, "year": year, "kind": kind,
             "amount": amount, "reason": reason, "ref": ref, "booked_at": now, "payer": payer}  # fmt: skip
