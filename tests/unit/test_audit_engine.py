@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -14,8 +15,8 @@ from yibao.audit.facts import FeeLineRecord, VisitRecord, age_on, build_facts
 from yibao.audit.findings import Finding
 from yibao.audit.formats import load_rule_base
 from yibao.audit.model import Moment
+from yibao.audit.queries import QUERIES
 from yibao.audit.service import shipped_rule_base_dir
-from yibao.audit.sql import FAMILY_SQL
 from yibao.kernel.errors import InvalidValue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,7 +195,7 @@ def test_pay_course_at_max_days_and_one_more(tmp_path: Path) -> None:
 
 
 def test_a_failing_family_is_reported_and_the_others_still_run() -> None:
-    broken = {**FAMILY_SQL, "age": "SELECT no_such_column FROM lines"}
+    broken = {**QUERIES, "age": replace(QUERIES["age"], sql="SELECT no_such_column FROM lines")}
     with AuditEngine(load_rule_base(EXAMPLES), queries=broken) as engine:
         facts = build_facts([visit(line("1", APALUTAMIDE), line("2", CHILD_DRUG), gend="2")])
         result = engine.evaluate(facts, moment=Moment.AFTER, day=DAY)

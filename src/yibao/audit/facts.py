@@ -1,6 +1,6 @@
 """The fact tables the audit engine reads, as Arrow tables, and a builder from Python records.
 
-Three tables, each an Arrow schema whose fields carry a docstring (``field.metadata[b"doc"]``):
+The tables, each an Arrow schema whose fields carry a docstring (``field.metadata[b"doc"]``):
 
 * ``lines`` — one row per fee line, denormalised with its person, visit and institution, so that
   a family's SQL is one join to its knowledge table. Ages are computed here on the fee date
@@ -9,6 +9,9 @@ Three tables, each an Arrow schema whose fields carry a docstring (``field.metad
   date arithmetic and runs unchanged on DuckDB and Spark.
 * ``visits`` — one row per visit (就诊, ``mdtrt_id``).
 * ``diagnoses`` — one row per diagnosis of a visit.
+* ``labs`` and ``records`` — the clinical evidence of a visit: lab results and documents
+  (screenings, operation and nursing records), as 3101/3102 carry them (``docs/audit-rules.md``).
+* ``stock`` — an institution's purchases per code and month (进销存), for the batch run.
 
 Money and quantities are Arrow decimals (amount DECIMAL(16,2), price DECIMAL(16,6), count
 DECIMAL(16,4)), never floats: :func:`build_facts` refuses a float, naming the field. Refund lines
@@ -32,11 +35,17 @@ from yibao.kernel.money import to_decimal
 
 __all__ = [
     "DIAGNOSES",
+    "LABS",
     "LINES",
+    "RECORDS",
+    "STOCK",
     "VISITS",
     "DiagnosisRecord",
+    "DocumentRecord",
     "Facts",
     "FeeLineRecord",
+    "LabRecord",
+    "StockRecord",
     "VisitRecord",
     "age_on",
     "build_facts",
@@ -94,6 +103,11 @@ LINES = pa.schema(
         _f("order_unit", pa.string(), "医嘱单位 (quantity_unit)", nullable=True),
         _f("billed_unit", pa.string(), "计价单位 (quantity_unit)", nullable=True),
         _f("dscg_med_flag", pa.bool_(), "出院带药标志 (discharge_medication)", nullable=True),
+        _f("pric_uplmt", PRICE, "the catalogue's price ceiling for the institution's tier "
+           "(price_ceiling with ceilings = 'catalog'); null when none", nullable=True),
+        _f("tcmdrug_used_way", pa.string(), "中药使用方式 (1 复方, 2 单方)", nullable=True),
+        _f("doses", pa.int32(), "剂数 of a herbal prescription (prescription_limit)",
+           nullable=True),
     )
 )  # fmt: skip
 
@@ -106,6 +120,74 @@ DIAGNOSES = pa.schema(
         _f("maindiag_flag", pa.bool_(), "主诊断标志"),
     )
 )
+
+
+#: one row per lab result of a visit (indication)
+LABS = pa.schema(
+    (
+        _f("mdtrt_id", pa.string(), "就诊ID of the visit the report belongs to"),
+        _f("psn_no", pa.string(), "人员编号"),
+        _f("test_code", pa.string(), "检验项目代码 as the rules name it (ALB, WBC …)"),
+        _f("test_name", pa.string(), "检验项目名称", nullable=True),
+        _f("value", COUNT, "numeric result (N16,4); null when not numeric", nullable=True),
+        _f("unit", pa.string(), "unit of the result (g/L …)", nullable=True),
+        _f("report_date", pa.date32(), "报告日期"),
+        _f("report_day", pa.int32(), "report_date as days since 1970-01-01"),
+    )
+)  # fmt: skip
+
+#: one row per clinical document of a visit (nutrition_screening, phantom_billing, bed_blocking)
+RECORDS = pa.schema(
+    (
+        _f("mdtrt_id", pa.string(), "就诊ID"),
+        _f("psn_no", pa.string(), "人员编号"),
+        _f("doc_type", pa.string(), "document type as the rules name it (NRS2002, 手术记录 …)"),
+        _f("doc_date", pa.date32(), "the date the document records"),
+        _f("doc_day", pa.int32(), "doc_date as days since 1970-01-01"),
+        _f("code", pa.string(), "the fee code the document supports, when it names one",
+           nullable=True),
+    )
+)  # fmt: skip
+
+#: one row per institution, code and month of purchases (进销存, stock_mismatch)
+STOCK = pa.schema(
+    (
+        _f("fixmedins_code", pa.string(), "定点医药机构编号"),
+        _f("code", pa.string(), "national code bought"),
+        _f("period", pa.string(), "the month bought, YYYY-MM"),
+        _f("quantity", COUNT, "quantity bought, in billed units (N16,4)"),
+    )
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LabRecord:
+    """One lab result of a visit."""
+
+    test_code: str
+    value: Decimal | None
+    report_date: date
+    unit: str | None = None
+    test_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """One clinical document of a visit (a screening, an operation record, a nursing record)."""
+
+    doc_type: str
+    doc_date: date
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StockRecord:
+    """What an institution bought of a code in a month."""
+
+    fixmedins_code: str
+    code: str
+    period: str
+    quantity: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +209,9 @@ class FeeLineRecord:
     order_unit: str | None = None
     billed_unit: str | None = None
     dscg_med_flag: bool | None = None
+    pric_uplmt: Decimal | None = None
+    tcmdrug_used_way: str | None = None
+    doses: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +240,20 @@ class VisitRecord:
     end: date | None = None
     lines: tuple[FeeLineRecord, ...] = ()
     diagnoses: tuple[DiagnosisRecord, ...] = ()
+    labs: tuple[LabRecord, ...] = ()
+    documents: tuple[DocumentRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """The three Arrow tables the engine registers (``lines``, ``visits``, ``diagnoses``)."""
+    """The Arrow tables the engine registers, each under its field's name."""
 
     lines: Any
     visits: Any
     diagnoses: Any
+    labs: Any
+    records: Any
+    stock: Any
 
 
 def age_on(brdy: date, day: date) -> tuple[int, int, int]:
@@ -230,6 +320,11 @@ def _line_row(visit: VisitRecord, line: FeeLineRecord, base: dict[str, Any]) -> 
         "order_unit": line.order_unit,
         "billed_unit": line.billed_unit,
         "dscg_med_flag": line.dscg_med_flag,
+        "pric_uplmt": None
+        if line.pric_uplmt is None
+        else to_decimal(line.pric_uplmt, field=f"{where}, pric_uplmt", kind="price"),
+        "tcmdrug_used_way": line.tcmdrug_used_way,
+        "doses": line.doses,
     }
 
 
@@ -240,12 +335,30 @@ def _epoch_seconds(moment: datetime | None) -> int | None:
     return int(moment.replace(tzinfo=UTC).timestamp())
 
 
-def build_facts(visits: Iterable[VisitRecord]) -> Facts:
+def _lab_row(visit: VisitRecord, lab: LabRecord) -> dict[str, Any]:
+    value = lab.value
+    if value is not None:
+        where = f"visit {visit.mdtrt_id}, lab {lab.test_code}, value"
+        value = to_decimal(value, field=where, kind="count")
+    return {"mdtrt_id": visit.mdtrt_id, "psn_no": visit.psn_no, "test_code": lab.test_code,
+            "test_name": lab.test_name, "value": value, "unit": lab.unit,
+            "report_date": lab.report_date, "report_day": (lab.report_date - _EPOCH).days}  # fmt: skip
+
+
+def build_facts(visits: Iterable[VisitRecord], stock: Iterable[StockRecord] = ()) -> Facts:
     """The Arrow fact tables of ``visits``; a bad value raises naming the visit, line and field."""
     visit_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
     diagnosis_rows: list[dict[str, Any]] = []
+    lab_rows: list[dict[str, Any]] = []
+    record_rows: list[dict[str, Any]] = []
     for visit in visits:
+        lab_rows.extend(_lab_row(visit, lab) for lab in visit.labs)
+        record_rows.extend(
+            {"mdtrt_id": visit.mdtrt_id, "psn_no": visit.psn_no, "doc_type": d.doc_type,
+             "doc_date": d.doc_date, "doc_day": (d.doc_date - _EPOCH).days, "code": d.code}
+            for d in visit.documents
+        )  # fmt: skip
         base = _visit_row(visit)
         visit_rows.append(base)
         line_rows.extend(_line_row(visit, line, base) for line in visit.lines)
@@ -258,4 +371,20 @@ def build_facts(visits: Iterable[VisitRecord]) -> Facts:
         lines=pa.Table.from_pylist(line_rows, schema=LINES),
         visits=pa.Table.from_pylist(visit_rows, schema=VISITS),
         diagnoses=pa.Table.from_pylist(diagnosis_rows, schema=DIAGNOSES),
+        labs=pa.Table.from_pylist(lab_rows, schema=LABS),
+        records=pa.Table.from_pylist(record_rows, schema=RECORDS),
+        stock=pa.Table.from_pylist(
+            [
+                {
+                    "fixmedins_code": s.fixmedins_code,
+                    "code": s.code,
+                    "period": s.period,
+                    "quantity": to_decimal(
+                        s.quantity, field=f"stock {s.code} {s.period}, quantity", kind="count"
+                    ),
+                }
+                for s in stock
+            ],
+            schema=STOCK,
+        ),
     )

@@ -1,26 +1,9 @@
-"""The SQL of each rule family: one query per family evaluates every rule of that family.
+"""The repeat families: too many days, too many a day, too often, or billed twice.
 
-Plain, portable SQL (joins, GROUP BY, window functions, CASE; no engine-specific functions or
-date arithmetic), so that the same text runs on DuckDB and, transpiled by sqlglot, on Spark.
-
-Tables a query reads:
-
-* the facts ``lines`` (``audit.facts.LINES``), and ``active_rules(rule_id)``: the rules in force
-  at the moment and on the day evaluated;
-* ``k_<family>``: the knowledge tables of every rule of the family, with ``rule_id`` and the
-  rule's parameters as columns (``count_mode``, ``per``, ``episode``, ``measure``, ``group_by``,
-  ``across``, ``flag``); the column ``window`` is stored as ``win`` (``window`` is a keyword);
-* parameter tables: ``p_age_band`` (bands in units ``d``/``m``/``y``, per sex ``1``/``2`` or
-  ``*``), ``p_med_type_allowed``, ``p_insutype``, ``hosp_lv_rank`` and ``tier_rank``.
-
-Every query returns the columns of :data:`COMMON`, then the values its ``vola_cont`` needs
-(the table row's columns and the family's fills). ``cnt`` and ``excess_cnt``, where a query
-returns them, mean that only ``excess_cnt`` of the line's ``cnt`` lies beyond the limit: the
-amount at issue is then ``amount × excess_cnt / cnt``, rounded to the fen by the engine.
+限支付疗程 (pay_course), 限定频次 (frequency), 限定周期 (cycle) and 重复收费 (duplicate_pair).
 
 Amounts at issue:
 
-* sex, age, inst_level, med_type, insutype: the whole line amount;
 * pay_course: the whole amount of every line dated after the ``max_days``-th counted day;
 * frequency: the part of the day's quantity beyond ``max_quantity``, taken from the day's last
   lines (ordered by fee time, then visit and line number); ``count_mode = lines``: each line
@@ -33,76 +16,18 @@ Amounts at issue:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from yibao.audit.model import Rule
+from yibao.audit.queries.base import JOIN, LINE, FamilyQuery
 
-__all__ = ["COMMON", "FAMILY_SQL", "SLICE"]
-
-#: the columns every family query returns first
-COMMON = ("rule_id", "mdtrt_id", "psn_no", "feedetl_sn", "amount", "fee_date", "admdvs",
-          "hosp_lv")  # fmt: skip
-
-_LINE = "l.mdtrt_id, l.psn_no, l.feedetl_sn, l.amount, l.fee_date, l.admdvs, l.hosp_lv"
-_JOIN = "JOIN active_rules a ON a.rule_id = k.rule_id"
-
-SEX = f"""
-SELECT k.rule_id, {_LINE}, k.code, k.name, k.gend, k.source, l.gend AS person_gend
-FROM lines l
-JOIN k_sex k ON k.code = l.code
-{_JOIN}
-WHERE l.gend IN ('1', '2') AND l.gend <> k.gend
-"""
-
-_AGE_IN = "CASE {u} WHEN 'd' THEN l.age_days WHEN 'm' THEN l.age_months ELSE l.age_years END"
-AGE = f"""
-SELECT k.rule_id, {_LINE}, k.code, k.name, k.band, k.source,
-       l.age_years, l.age_months, l.age_days
-FROM lines l
-JOIN k_age k ON k.code = l.code
-{_JOIN}
-JOIN p_age_band b ON b.rule_id = k.rule_id AND b.band = k.band
-                 AND (b.gend = '*' OR b.gend = l.gend)
-WHERE NOT ({_AGE_IN.format(u="b.from_unit")} >= b.from_n
-           AND (b.below_n IS NULL OR {_AGE_IN.format(u="b.below_unit")} < b.below_n))
-"""
-
-INST_LEVEL = f"""
-SELECT k.rule_id, {_LINE}, k.code, k.name, k.min_tier, k.source
-FROM lines l
-JOIN k_inst_level k ON k.code = l.code
-{_JOIN}
-JOIN hosp_lv_rank h ON h.hosp_lv = l.hosp_lv
-JOIN tier_rank t ON t.tier = k.min_tier
-WHERE h.tier_rank < t.tier_rank
-"""
-
-MED_TYPE = f"""
-SELECT k.rule_id, {_LINE}, k.code, k.name, k.allowed, k.source, l.med_type
-FROM lines l
-JOIN k_med_type k ON k.code = l.code
-{_JOIN}
-LEFT JOIN p_med_type_allowed p ON p.rule_id = k.rule_id AND p.code = k.code
-                               AND p.med_type = l.med_type
-WHERE p.rule_id IS NULL
-"""
-
-INSUTYPE = f"""
-SELECT k.rule_id, {_LINE}, k.code, k.name, k.scheme, k.source, l.insutype
-FROM lines l
-JOIN k_insutype k ON k.code = l.code
-{_JOIN}
-LEFT JOIN p_insutype p ON p.rule_id = k.rule_id AND p.scheme = k.scheme
-     AND ((p.kind = 'insutype' AND p.value = l.insutype)
-          OR (p.kind = 'med_type' AND p.value = l.med_type))
-WHERE p.rule_id IS NULL
-"""
+__all__ = ["QUERIES"]
 
 PAY_COURSE = f"""
 WITH used AS (
-  SELECT k.rule_id, k.code, k.name, k.max_days, k.source, k.measure, {_LINE}, l.fee_day,
+  SELECT k.rule_id, k.code, k.name, k.max_days, k.source, k.measure, {LINE}, l.fee_day,
          CASE WHEN k.group_by = 'name' THEN k.name ELSE k.code END AS grp
   FROM lines l
   JOIN k_pay_course k ON k.code = l.code
-  {_JOIN}
+  {JOIN}
   WHERE k.episode = 'visit'
 ), numbered AS (
   SELECT u.*,
@@ -121,13 +46,13 @@ WHERE days > max_days
 
 FREQUENCY = f"""
 WITH used AS (
-  SELECT k.rule_id, k.code, k.name, k.max_quantity, k.unit, k.source, {_LINE},
+  SELECT k.rule_id, k.code, k.name, k.max_quantity, k.unit, k.source, {LINE},
          l.cnt, l.fee_day, l.fee_time,
          CASE WHEN k.count_mode = 'lines' THEN CAST(1 AS DECIMAL(16, 4)) ELSE l.cnt END AS qty,
          CASE WHEN k.per = 'person' THEN l.psn_no ELSE l.mdtrt_id END AS owner
   FROM lines l
   JOIN k_frequency k ON k.code = l.code
-  {_JOIN}
+  {JOIN}
 ), running AS (
   SELECT u.*,
          SUM(qty) OVER (PARTITION BY rule_id, code, owner, fee_day
@@ -148,11 +73,11 @@ WHERE upto > max_quantity
 CYCLE = f"""
 WITH used AS (
   SELECT k.rule_id, k.code, k.name, k.max_count, k.cycle_days, k.source, k.count_mode,
-         {_LINE}, l.cnt, l.fee_day, l.fee_time,
+         {LINE}, l.cnt, l.fee_day, l.fee_time,
          CASE WHEN k.across THEN '*' ELSE l.fixmedins_code END AS place
   FROM lines l
   JOIN k_cycle k ON k.code = l.code
-  {_JOIN}
+  {JOIN}
 ), seq AS (
   SELECT u.*,
          ROW_NUMBER() OVER (PARTITION BY rule_id, code, psn_no, place
@@ -199,7 +124,7 @@ WITH pairs AS (
          m.mdtrt_id AS main_mdtrt_id, m.feedetl_sn AS main_sn, m.amount AS main_amount,
          m.fee_date AS main_fee_date, m.admdvs AS main_admdvs, m.hosp_lv AS main_hosp_lv
   FROM k_duplicate_pair k
-  {_JOIN}
+  {JOIN}
   JOIN lines s ON s.code = k.sub_code
   JOIN lines m ON m.code = k.main_code AND m.mdtrt_id = s.mdtrt_id
   WHERE k.win = 'visit'
@@ -223,19 +148,27 @@ FROM ranked
 WHERE pick = 1
 """
 
-#: the families this engine evaluates, in order
-SLICE = ("sex", "age", "inst_level", "med_type", "insutype", "pay_course", "frequency", "cycle",
-         "duplicate_pair")  # fmt: skip
 
-#: the query of each family of :data:`SLICE`
-FAMILY_SQL: Mapping[str, str] = {
-    "sex": SEX,
-    "age": AGE,
-    "inst_level": INST_LEVEL,
-    "med_type": MED_TYPE,
-    "insutype": INSUTYPE,
-    "pay_course": PAY_COURSE,
-    "frequency": FREQUENCY,
-    "cycle": CYCLE,
-    "duplicate_pair": DUPLICATE_PAIR,
-}
+def _person_episode(rule: Rule) -> str | None:
+    if rule.params["episode"] != "visit":
+        return "episode 'person' is not evaluated yet (only 'visit')"
+    return None
+
+
+QUERIES = (
+    FamilyQuery("pay_course", PAY_COURSE, typed={"max_days": "INTEGER"},
+                param_columns=lambda r: {"episode": r.params["episode"],
+                                         "measure": r.params["measure"],
+                                         "group_by": r.params["group_by"]},
+                unsupported=_person_episode),
+    FamilyQuery("frequency", FREQUENCY, typed={"max_quantity": "DECIMAL(16, 4)"},
+                param_columns=lambda r: {"count_mode": r.params["count"],
+                                         "per": r.params["per"]}),
+    FamilyQuery("cycle", CYCLE, typed={"max_count": "INTEGER", "cycle_days": "INTEGER",
+                                       "across": "BOOLEAN"},
+                param_columns=lambda r: {"count_mode": r.params["count"],
+                                         "across": bool(r.params["across_institutions"])},
+                fills=lambda r: {"count": str(r["cycle_count"])}, history=True),
+    FamilyQuery("duplicate_pair", DUPLICATE_PAIR,
+                param_columns=lambda r: {"flag": r.params["flag"]}),
+)  # fmt: skip
