@@ -65,7 +65,7 @@ SERVED = (
     "2201", "2202", "2203", "2204", "2205", "2206", "2207", "2208",
     "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404", "2405",
     "2501", "2502", "2503", "2504", "2505", "2506",
-    "2601", "3301", "3302", "5201", "5202", "5203", "5204", "5206", "5301", "5302",
+    "2601", "3101", "3102", "3301", "3302", "5201", "5202", "5203", "5204", "5206", "5301", "5302",
 )
 # fmt: on
 
@@ -322,7 +322,16 @@ def _apply_stars(infno: str, nodes: dict[str, dict[str, object]]) -> None:
                 rule["required_by"] = "interface.md §1.5"
 
 
+#: fields holding arrays of objects the transaction validates itself (gateway/audit_payload.py):
+#: the sources give them no type, and the generic check would take them for strings
+STRUCTURED = {infno: ("patient_dtos", "rule_ids") for infno in ("3101", "3102")}
+
+
 def _apply_project(infno: str, nodes: dict[str, dict[str, object]]) -> None:
+    for name in STRUCTURED.get(infno, ()):
+        fields = nodes["data"]["fields"]
+        assert isinstance(fields, dict)
+        fields.pop(name, None)
     for node, name, kind, length in PROJECT.get(infno, []):
         fields = nodes[node]["fields"]
         assert isinstance(fields, dict)

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from yibao.audit.formats import load_rule_base
+from yibao.audit.model import RuleBase
+from yibao.audit.service import shipped_rule_base_dir
 from yibao.catalog.service import CatalogData, CatalogStore, demo_store
 from yibao.policy.model import PolicyBook
 from yibao.policy.service import demo_policy_dir, load_policy_book
@@ -35,6 +38,10 @@ class Services:
     def catalog_store(self) -> CatalogStore:
         directory = self.settings.catalog_dir
         return demo_store() if directory is None else CatalogStore(directory)
+
+    @cached_property
+    def rule_base(self) -> RuleBase:
+        return load_rule_base(self.settings.rule_dir or shipped_rule_base_dir())
 
     @cached_property
     def policies(self) -> PolicyBook:

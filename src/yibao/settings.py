@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     policy_dir: Path | None = None
     catalog_dir: Path | None = None
+    #: the audit rule base directory (default: the rule base shipped with the package)
+    rule_dir: Path | None = None
+    #: whether settlement audits each visit in real time (事中审核)
+    audit: bool = True
     #: SQLAlchemy URL; the default is an SQLite file in ``var/`` (WAL mode).
     database_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"

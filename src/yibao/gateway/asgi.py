@@ -9,6 +9,7 @@ from datetime import datetime
 
 from starlette.types import ASGIApp
 
+from yibao.audit.realtime import RealtimeAuditor
 from yibao.bootstrap import Services, bootstrap
 from yibao.gateway.app import create_app
 from yibao.gateway.nonces import DatabaseNonceStore
@@ -20,8 +21,9 @@ __all__ = ["app", "build_gateway"]
 
 def build_gateway(services: Services) -> Gateway:
     """The transaction gateway over the services' store, its reference data loaded from it."""
+    auditor = RealtimeAuditor(services.rule_base) if services.settings.audit else None
     with services.engine.connect() as connection:
-        reference = load_reference(connection)
+        reference = load_reference(connection, auditor)
     return Gateway(
         engine=services.engine,
         nonces=DatabaseNonceStore(services.engine),

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from yibao.catalog.repository import token_for
 from yibao.gateway import fields
+from yibao.gateway.audit_calls import AUDIT_CALLS
 from yibao.gateway.calls import CALLS, Call, Handler
 from yibao.gateway.envelope import (
     FAILURE,
@@ -59,6 +60,7 @@ SERVED: dict[str, Handler] = {
     **REVERSAL_CALLS,
     **QUERY_CALLS,
     **FILING_CALLS,
+    **AUDIT_CALLS,
 }
 #: later revisions' names of a transaction (2203A is 2203 with the same nodes)
 ALIASES = {"2203A": "2203"}
@@ -66,7 +68,7 @@ ALIASES = {"2203A": "2203"}
 #: (tests/gateway/test_pipeline.py checks that none of them writes)
 READ_ONLY = frozenset({
     "1101", "1201", "1901", "1312", "1316", "1317", "1318", "1319", "2001", "2206", "2303",
-    "5201", "5202", "5203", "5204", "5206",
+    "5201", "5202", "5203", "5204", "5206", "3101", "3102",
 }) | FILING_READ_ONLY  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from yibao.gateway.audit_payload import render_findings
 from yibao.gateway.calls import Call, Handler
 from yibao.kernel.dates import parse_datetime
 from yibao.kernel.errors import InvalidValue, validation_problems
@@ -187,7 +188,8 @@ def reverse(call: Call) -> dict[str, Any]:
 
 def _settlement_output(settled: Settlement) -> dict[str, Any]:
     out = render_settlement(settled)
-    return {"setlinfo": out["setlinfo"], "setldetail": out["setldetail"]}
+    return {"setlinfo": out["setlinfo"], "setldetail": out["setldetail"],
+            "auditinfo": render_findings(settled.findings)}  # fmt: skip
 
 
 def _amount(value: object) -> Decimal:

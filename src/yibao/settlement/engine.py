@@ -22,6 +22,8 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from yibao.audit.findings import Finding
+from yibao.audit.model import Action
 from yibao.catalog.model import CatalogEntry
 from yibao.kernel.codes import FundPayType
 from yibao.kernel.errors import SettlementRefused
@@ -40,7 +42,7 @@ from yibao.settlement.model import (
     Visit,
     YearState,
 )
-from yibao.settlement.split import net_lines, split_lines
+from yibao.settlement.split import AuditMove, apply_audit, net_lines, split_lines
 
 __all__ = ["YearState", "own_account_part", "reverse", "settle"]
 
@@ -54,15 +56,29 @@ def settle(
     setl_id: str,
     setl_time: datetime,
     prior: Settlement | None = None,
+    findings: tuple[Finding, ...] = (),
 ) -> Settlement:
-    """Settle ``visit``; ``prior`` is the visit's latest earlier settlement (mid-stay), if any."""
+    """Settle ``visit``; ``prior`` is the visit's latest earlier settlement (mid-stay), if any.
+
+    ``findings`` are the realtime audit's findings on the visit: those whose rule's action is
+    ``self_pay`` move their amount at issue to 全自费 on their line before anything is paid.
+    """
     plan = policy.plan(visit.insutype)
     care = plan.care_for(visit.med_type)
     if visit.mid_setl_flag and not care.counts_admission:
         raise SettlementRefused("mid_setl_flag: a mid-stay settlement is for stays (住院) only")
-    lines = split_lines(net_lines(visit.lines), catalog, visit.institution.tier)
+    lines, moved = apply_audit(
+        split_lines(net_lines(visit.lines), catalog, visit.institution.tier),
+        [AuditMove(f.feedetl_sn, f.amount, f.rule_id, f.vola_cont)
+         for f in findings if f.action is Action.SELF_PAY],
+    )  # fmt: skip
     before = state.accumulators if prior is None else state.accumulators.minus(prior.visit_delta)
     ledger = Ledger(_line_totals(lines, _sum_lines(lines)))
+    ledger.trace.extend(
+        TraceStep("audit", f"智能审核：明细 {m.feedetl_sn} {m.text}，{m.amount} 元转全自费",
+                  m.amount, clause=f"审核规则 {m.rule_id}")
+        for m in moved
+    )  # fmt: skip
     ctx = funds.Context(policy, plan, care, visit, before, state.balance, state.family_balance)
     full_amounts, full_funds, pool_ratio = _calculate(ctx, ledger)
     full_delta = Accumulators(ledger.delta)
@@ -96,6 +112,7 @@ def settle(
         visit_delta=full_delta,
         balc=state.balance - own_account_part(amounts),
         prior_setl_ids=prior_ids,
+        findings=findings,
     )
 
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
+from yibao.audit.findings import Finding
 from yibao.catalog.model import Institution
 from yibao.kernel.codes import FundPayType, PsnIdetType
 from yibao.kernel.money import ZERO
@@ -294,3 +295,5 @@ class Settlement:
     balc: Decimal
     reverses: str | None = None
     prior_setl_ids: tuple[str, ...] = field(default=())
+    #: the realtime audit's findings on the visit (shown with the settlement)
+    findings: tuple[Finding, ...] = field(default=())

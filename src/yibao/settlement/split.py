@@ -20,8 +20,9 @@ and never negative, where adding separately rounded partial refunds could leave 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from yibao.catalog.model import CatalogEntry
 from yibao.kernel.codes import ChrgitmLv, HospApprFlag
@@ -30,7 +31,7 @@ from yibao.kernel.money import ZERO, fen
 from yibao.kernel.tiers import HospitalTier
 from yibao.settlement.model import FeeLine, LineSplit
 
-__all__ = ["net_lines", "refund_problem", "split_line", "split_lines"]
+__all__ = ["AuditMove", "apply_audit", "net_lines", "refund_problem", "split_line", "split_lines"]
 
 _CLASS_C = ChrgitmLv.CLASS_C.value
 _APPROVED = HospApprFlag.APPROVED.value
@@ -79,6 +80,48 @@ def split_lines(
     """Split every line of a visit with one catalogue view (the care region's, on the visit's day)."""
     get = catalog.get
     return tuple(split_line(line, get(line.med_list_codg), tier) for line in lines)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditMove:
+    """An audit finding's amount moved to 全自费 on a line (the rule's action ``self_pay``)."""
+
+    feedetl_sn: str
+    amount: Decimal
+    rule_id: str
+    text: str
+
+
+def apply_audit(
+    splits: tuple[LineSplit, ...], moves: Sequence[AuditMove]
+) -> tuple[tuple[LineSplit, ...], tuple[AuditMove, ...]]:
+    """The splits with each move's amount added to the line's 全自费, and the moves as applied.
+
+    A move takes at most what the line still pays (``det − fulamt``; several moves on one line
+    together too). The rest of the line is split again: 超限价 first (at most what is left), then
+    先行自付 at the line's share, then 政策范围内, so the four parts still add up to the line.
+    """
+    by_line = {s.feedetl_sn: s for s in splits}
+    applied: list[AuditMove] = []
+    for move in moves:
+        split = by_line.get(move.feedetl_sn)
+        if split is None or split.det_item_fee_sumamt <= 0:
+            continue
+        det = split.det_item_fee_sumamt
+        amount = min(move.amount, det - split.fulamt_ownpay_amt)
+        if amount <= 0:
+            continue
+        full = split.fulamt_ownpay_amt + amount
+        rest = det - full
+        over = min(split.overlmt_amt, rest)
+        pre = fen((rest - over) * split.selfpay_prop) if split.selfpay_prop else ZERO
+        memo = "；".join(m for m in (split.memo, f"智能审核{move.rule_id}：{amount}元全自费") if m)
+        by_line[move.feedetl_sn] = replace(
+            split, fulamt_ownpay_amt=full, overlmt_amt=over, preselfpay_amt=pre,
+            inscp_scp_amt=rest - over - pre, memo=memo,
+        )  # fmt: skip
+        applied.append(replace(move, amount=amount))
+    return tuple(by_line[s.feedetl_sn] for s in splits), tuple(applied)
 
 
 def refund_problem(original: FeeLine | None, refunds: list[FeeLine]) -> tuple[str, str] | None:

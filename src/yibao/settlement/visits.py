@@ -17,6 +17,7 @@ from threading import Lock
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from yibao.audit.realtime import RealtimeAuditor
 from yibao.catalog.model import CatalogEntry, Institution, RegionCatalog
 from yibao.catalog.repository import load_catalog, load_institutions
 from yibao.catalog.tables import regions
@@ -28,6 +29,7 @@ from yibao.registry.families import mutual_aid_sources
 from yibao.registry.filings import chronic_filing_on, designated_on
 from yibao.registry.service import find_person, uncovered_reason
 from yibao.settlement import repository as repo
+from yibao.settlement.audit_view import audit_visit, visit_record
 from yibao.settlement.engine import reverse, settle
 from yibao.settlement.model import FeeLine, LineSplit, Person, Settlement, SettlementKind, Visit
 from yibao.settlement.rules import (
@@ -62,6 +64,8 @@ class Reference:
     policies: PolicyBook
     catalogs: Mapping[str, RegionCatalog]
     institutions: Mapping[str, Institution]
+    #: the realtime audit inside settlement (None: settle without auditing)
+    auditor: RealtimeAuditor | None = None
     _views: dict[tuple[str, date], Mapping[str, CatalogEntry]] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)
 
@@ -83,13 +87,14 @@ class Reference:
             raise CatalogError(f"fixmedins_code: institution {code} is not known") from None
 
 
-def load_reference(connection: Connection) -> Reference:
-    """Policies, every region's catalogue and the institutions, as stored."""
+def load_reference(connection: Connection, auditor: RealtimeAuditor | None = None) -> Reference:
+    """Policies, every region's catalogue and the institutions, as stored; the auditor given."""
     codes = connection.execute(select(regions.c.admdvs)).scalars().all()
     return Reference(
         policies=load_policy_book(connection),
         catalogs={code: load_catalog(connection, code) for code in codes},
         institutions=dict(load_institutions(connection)),
+        auditor=auditor,
     )
 
 
@@ -197,10 +202,14 @@ def settle_visit(
         family_balance=sum((f.balance for f in family), ZERO),
     )
     number = repo.count_settlements(connection, row.mdtrt_id) + 1
+    catalog = ref.view(row.mdtrtarea_admvs, day)
+    findings = () if ref.auditor is None else audit_visit(
+        connection, ref.auditor, visit_record(connection, visit, catalog),
+        institutions=ref.institutions, day=day,
+    )  # fmt: skip
     result = settle(
-        visit, policy=policy,
-        catalog=ref.view(row.mdtrtarea_admvs, day), state=state, setl_id=f"{row.mdtrt_id[-27:]}S{number:02d}",
-        setl_time=now, prior=latest,
+        visit, policy=policy, catalog=catalog, state=state,
+        setl_id=f"{row.mdtrt_id[-27:]}S{number:02d}", setl_time=now, prior=latest, findings=findings,
     )  # fmt: skip
     if commit:
         repo.store_settlement(connection, result, msgid=msgid, year=day.year, family=family)

@@ -3,8 +3,10 @@
 A :class:`FamilyQuery` carries the SQL of one family (read by DuckDB, and by Spark after sqlglot
 transpiles it), the rule parameters the SQL reads as columns of the family's knowledge table, the
 columns stored with another SQL type than text, the small parameter tables expanded from a rule's
-parameters, the placeholders computed from a result row, and whether the query reads the person's
-past visits (the realtime path then loads the person's history).
+parameters, the placeholders computed from a result row, whether the query reads the person's
+past visits (the realtime path then loads the person's history), and the knowledge column a line's
+code must match for the query to find anything (the realtime path skips a family no line of the
+visit can match).
 
 Pure: the engine does the I/O. ``COMMON`` is the column list every query returns first.
 """
@@ -68,6 +70,9 @@ class FamilyQuery:
     unsupported: Callable[[Rule], str | None] = _supported
     #: the query reads the person's earlier visits, not only the visit at hand
     history: bool = False
+    #: the knowledge column a fee line's code must match for the query to find anything
+    #: (``drug_class``: characters 2–6 of the code); None: the query may find lines of any code
+    trigger: str | None = None
 
 
 def mapping_param(rule: Rule, name: str) -> Mapping[str, Any]:

@@ -131,12 +131,12 @@ _SCHEMES = ParamTable("p_insutype", {"rule_id": _V, "scheme": _V, "kind": _V, "v
                       _schemes)  # fmt: skip
 
 QUERIES = (
-    FamilyQuery("sex", SEX, fills=lambda r: {"person_gend": _label(Gend, r["person_gend"])}),
-    FamilyQuery("age", AGE, param_tables=(_BANDS,), fills=lambda r: {"age": _age_text(r)}),
-    FamilyQuery("inst_level", INST_LEVEL,
+    FamilyQuery("sex", SEX, trigger="code", fills=lambda r: {"person_gend": _label(Gend, r["person_gend"])}),
+    FamilyQuery("age", AGE, trigger="code", param_tables=(_BANDS,), fills=lambda r: {"age": _age_text(r)}),
+    FamilyQuery("inst_level", INST_LEVEL, trigger="code",
                 fills=lambda r: {"hosp_lv_name": _label(HospLv, r["hosp_lv"])}),
-    FamilyQuery("med_type", MED_TYPE, param_tables=(_ALLOWED,),
+    FamilyQuery("med_type", MED_TYPE, trigger="code", param_tables=(_ALLOWED,),
                 fills=lambda r: {"med_type_name": _label(MedType, r["med_type"])}),
-    FamilyQuery("insutype", INSUTYPE, param_tables=(_SCHEMES,),
+    FamilyQuery("insutype", INSUTYPE, trigger="code", param_tables=(_SCHEMES,),
                 fills=lambda r: {"insutype_name": _label(InsuType, r["insutype"])}),
 )  # fmt: skip
