@@ -138,7 +138,7 @@ def test_prescription_days_beyond_the_outpatient_limit(engine: AuditEngine) -> N
     v = visit(drug("1", "R1", 10, pric="10", cnt="10"), drug("2", "R1", 7))
     # 100.00 for 10 days, 3 beyond the 7 allowed
     assert found(engine, v, "EX-PRESCRIPTION") == [
-        ("1", Decimal("30.00"), "处方R1用量10天，超过7天")
+        ("1", Decimal("30.00"), "处方R1：用药10天，超过7天")
     ]
     assert findings(engine, v, "EX-PRESCRIPTION")[0].detail["excess"] == "用药10天，超过7天"
 
@@ -151,7 +151,7 @@ def test_prescription_days_limit_by_med_type(
     assert found(engine, at_limit, "EX-PRESCRIPTION") == []
     over = visit(drug("1", "R1", limit + 1, pric="7", cnt=str(limit + 1)), med_type=med_type)
     assert found(engine, over, "EX-PRESCRIPTION") == [
-        ("1", Decimal("7.00"), f"处方R1用量{limit + 1}天，超过{limit}天")
+        ("1", Decimal("7.00"), f"处方R1：用药{limit + 1}天，超过{limit}天")
     ]
 
 
@@ -285,7 +285,7 @@ def test_price_above_the_catalogue_ceiling_and_tolerance(own_rules: AuditEngine)
 def test_discharge_medication_beyond_the_days(engine: AuditEngine) -> None:
     home = drug("1", "D1", 10, cnt="10", pric="8", dscg_med_flag=True)
     assert found(engine, visit(home, med_type="21"), "EX-DISCHARGE") == [
-        ("1", Decimal("24.00"), "出院带药10天，超过限量")  # 80.00 × 3/10
+        ("1", Decimal("24.00"), "出院带药10天，超过7天")  # 80.00 × 3/10
     ]
     detail = findings(engine, visit(home, med_type="21"), "EX-DISCHARGE")[0].detail
     assert (detail["limit"], detail["excess"]) == ("7", "带药10天，超过7天")
@@ -300,7 +300,7 @@ def test_discharge_medication_for_chronic_med_types(engine: AuditEngine) -> None
     assert found(engine, visit(at_limit, med_type="14"), "EX-DISCHARGE") == []
     over = drug("1", "D1", 30, cnt="30", pric="1", dscg_med_flag=True)
     assert found(engine, visit(over, med_type="14"), "EX-DISCHARGE") == [
-        ("1", Decimal("2.00"), "出院带药30天，超过限量")
+        ("1", Decimal("2.00"), "出院带药30天，超过28天")
     ]
 
 
@@ -310,6 +310,6 @@ def test_discharge_items_taken_home(engine: AuditEngine, own_rules: AuditEngine)
     v = visit(item, untyped_drug, med_type="21")
     result = findings(engine, v, "EX-DISCHARGE")
     assert [(f.feedetl_sn, f.amount, f.vola_cont, f.detail["excess"]) for f in result] == [
-        ("1", Decimal("35.00"), "出院带药—天，超过限量", "带检查治疗项目出院")
+        ("1", Decimal("35.00"), "出院带检查治疗项目出院", "带检查治疗项目出院")
     ]
     assert found(own_rules, v, "T-HOME") == []  # items_allowed = true
