@@ -4,7 +4,11 @@
 
 Amounts at issue:
 
-* pay_course: the whole amount of every line dated after the ``max_days``-th counted day;
+* pay_course: the whole amount of every line dated after the ``max_days``-th counted day. With
+  ``episode = visit`` the days are counted within the visit; with ``episode = person`` within
+  the person's lines (every visit, every institution) of the ``lookback_days`` days ending on the
+  fee date (a rolling window: ``billed_days`` counts the distinct fee days in it, ``span`` runs
+  from its first fee day). The query reads history (``history = True``) for the person episodes;
 * frequency: the part of the day's quantity beyond ``max_quantity``, taken from the day's last
   lines (ordered by fee time, then visit and line number); ``count_mode = lines``: each line
   beyond the ``max_quantity``-th, whole;
@@ -16,27 +20,43 @@ Amounts at issue:
 
 from __future__ import annotations
 
-from yibao.audit.model import Rule
 from yibao.audit.queries.base import JOIN, LINE, FamilyQuery
 
 __all__ = ["QUERIES"]
 
 PAY_COURSE = f"""
 WITH used AS (
-  SELECT k.rule_id, k.code, k.name, k.max_days, k.source, k.measure, {LINE}, l.fee_day,
+  SELECT k.rule_id, k.code, k.name, k.max_days, k.source, k.measure, k.episode, k.lookback_days,
+         {LINE}, l.fee_day,
          CASE WHEN k.group_by = 'name' THEN k.name ELSE k.code END AS grp
   FROM lines l
   JOIN k_pay_course k ON k.code = l.code
   {JOIN}
-  WHERE k.episode = 'visit'
-), numbered AS (
+), per_visit AS (
   SELECT u.*,
          DENSE_RANK() OVER (PARTITION BY rule_id, mdtrt_id, grp ORDER BY fee_day) AS billed_day,
          fee_day - MIN(fee_day) OVER (PARTITION BY rule_id, mdtrt_id, grp) + 1 AS span_day
   FROM used u
+  WHERE episode = 'visit'
+), person_days AS (
+  SELECT DISTINCT rule_id, psn_no, grp, fee_day, lookback_days
+  FROM used
+  WHERE episode = 'person'
+), person_window AS (
+  SELECT c.rule_id, c.psn_no, c.grp, c.fee_day, COUNT(*) AS billed_day,
+         c.fee_day - MIN(p.fee_day) + 1 AS span_day
+  FROM person_days c
+  JOIN person_days p ON p.rule_id = c.rule_id AND p.psn_no = c.psn_no AND p.grp = c.grp
+                    AND p.fee_day <= c.fee_day AND p.fee_day > c.fee_day - c.lookback_days
+  GROUP BY c.rule_id, c.psn_no, c.grp, c.fee_day
+), per_person AS (
+  SELECT u.*, w.billed_day, w.span_day
+  FROM used u
+  JOIN person_window w ON w.rule_id = u.rule_id AND w.psn_no = u.psn_no AND w.grp = u.grp
+                      AND w.fee_day = u.fee_day
 ), counted AS (
   SELECT n.*, CASE WHEN measure = 'span' THEN span_day ELSE billed_day END AS days
-  FROM numbered n
+  FROM (SELECT * FROM per_visit UNION ALL SELECT * FROM per_person) n
 )
 SELECT rule_id, mdtrt_id, psn_no, feedetl_sn, amount, fee_date, admdvs, hosp_lv,
        code, name, max_days, source, days
@@ -149,26 +169,22 @@ WHERE pick = 1
 """
 
 
-def _person_episode(rule: Rule) -> str | None:
-    if rule.params["episode"] != "visit":
-        return "episode 'person' is not evaluated yet (only 'visit')"
-    return None
-
-
 QUERIES = (
-    FamilyQuery("pay_course", PAY_COURSE, typed={"max_days": "INTEGER"},
+    FamilyQuery("pay_course", PAY_COURSE, trigger="code",
+                typed={"max_days": "INTEGER", "lookback_days": "INTEGER"},
                 param_columns=lambda r: {"episode": r.params["episode"],
+                                         "lookback_days": r.params.get("lookback_days"),
                                          "measure": r.params["measure"],
                                          "group_by": r.params["group_by"]},
-                unsupported=_person_episode),
-    FamilyQuery("frequency", FREQUENCY, typed={"max_quantity": "DECIMAL(16, 4)"},
+                history=True),
+    FamilyQuery("frequency", FREQUENCY, trigger="code", typed={"max_quantity": "DECIMAL(16, 4)"},
                 param_columns=lambda r: {"count_mode": r.params["count"],
                                          "per": r.params["per"]}),
-    FamilyQuery("cycle", CYCLE, typed={"max_count": "INTEGER", "cycle_days": "INTEGER",
+    FamilyQuery("cycle", CYCLE, trigger="code", typed={"max_count": "INTEGER", "cycle_days": "INTEGER",
                                        "across": "BOOLEAN"},
                 param_columns=lambda r: {"count_mode": r.params["count"],
                                          "across": bool(r.params["across_institutions"])},
                 fills=lambda r: {"count": str(r["cycle_count"])}, history=True),
-    FamilyQuery("duplicate_pair", DUPLICATE_PAIR,
+    FamilyQuery("duplicate_pair", DUPLICATE_PAIR, trigger="sub_code",
                 param_columns=lambda r: {"flag": r.params["flag"]}),
 )  # fmt: skip
