@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from yibao.bench.audit import bench_audit_realtime
 from yibao.bench.engine import bench_engine
 from yibao.bench.gateway import bench_gateway
 from yibao.bootstrap import bootstrap
@@ -56,6 +57,21 @@ def engine(
             lines=lines,
             rounds=rounds,
         )
+        typer.echo(result.summary())
+
+
+@app.command("audit-realtime")
+def audit_realtime(
+    calls: Annotated[int, typer.Option(min=10, help="Measured calls.")] = 200,
+    lines: Annotated[int, typer.Option(min=1, help="Orders of the current encounter.")] = 50,
+    history: Annotated[int, typer.Option(min=0, help="Past encounters (two weeks apart).")] = 26,
+    history_lines: Annotated[int, typer.Option(min=1, help="Orders per past encounter.")] = 15,
+    seed: Annotated[int, typer.Option(help="Seed of the generated request.")] = 1,
+) -> None:
+    """3102 in process against the configured rule base; prints median and p99 in ms."""
+    with reporting():
+        result = bench_audit_realtime(bootstrap(), calls=calls, lines=lines, history=history,
+                                      history_lines=history_lines, seed=seed)  # fmt: skip
         typer.echo(result.summary())
 
 
