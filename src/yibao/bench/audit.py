@@ -88,7 +88,7 @@ def _request(lines: int, history: int, history_lines: int, rng: random.Random,
     past = [
         _encounter(
             f"H{k:02d}", today - timedelta(days=14 * (k + 1)), rng.sample(codes, history_lines), rng
-        )  # fmt: skip
+        )
         for k in range(history)
     ]
     data = {"trig_scen": "4", "patient_dtos": [
