@@ -111,6 +111,54 @@ ROLES = (
 )
 
 
+@dataclass(frozen=True)
+class SeedEntry:
+    """An entry seed 003's audit deductions name (src/yibao/audit/rulebase/seed/).
+
+    ``origin`` says where the code comes from; ``price`` is the unit price the replay tests bill
+    (the seed's where it gives one, otherwise a demo price); both appear in the README only.
+    """
+
+    code: str
+    name: str
+    list_type: ListType
+    fee_type: str
+    chrgitm_lv: ChrgitmLv
+    selfpay_prop: str
+    restriction: str
+    origin: str
+    price: str
+
+
+_WEST, _PATENT = ListType.WESTERN_MEDICINE, ListType.CHINESE_PATENT_MEDICINE
+_ITEM, _MATERIAL = ListType.SERVICE_ITEM, ListType.MEDICAL_MATERIAL
+_EXAMPLE = "示例编码 (the shared data has no code for it; as docs/audit-examples)"
+_SEED_PRICE = "seed 003"
+_DEMO_PRICE = "demo"
+#: every drug and item of seed 003's deduction cases; an entry already drawn from the rule files
+#: (the 中药注射剂, ECT, 急诊监护费 …) keeps its drawn values and is listed here only when missing
+SEED_ENTRIES = (
+    SeedEntry("XB05AAR001B002010100000", "人血白蛋白（示例编码）", _WEST, "09", B, "0.10",
+              "限抢救、重症或因肝硬化、癌症引起胸腹水且白蛋白低于30g/L的患者", _EXAMPLE,
+              "demo 380.00/瓶"),
+    SeedEntry("XJ01XXD050B001010100000", "注射用达托霉素（示例编码）", _WEST, "09", B, "0.10",
+              "限有证据支持的金黄色葡萄球菌菌血症", _EXAMPLE, "seed 7650.00 = 15 × 510.00"),
+    SeedEntry("XJ01XXL061A001010100000", "利奈唑胺片（示例编码）", _WEST, "09", B, "0.10",
+              "限万古霉素治疗不可耐受的感染", _EXAMPLE, "seed 2573.00 = 10 × 257.30"),
+    SeedEntry("XH05BXX019A001010100000", "西那卡塞片（示例编码）", _WEST, "09", B, "0.10",
+              "甲状旁腺功能亢进：病程记录及实验室指标须支持（seed 003）", _EXAMPLE,
+              "seed 2423.00 = 1 × 2423.00"),
+    SeedEntry("XN01ABQ045L017010100000", "七氟烷吸入剂（示例编码）", _WEST, "09", B, "0.10", "",
+              _EXAMPLE, "seed 116.50 = 20 × 5.825"),
+    SeedEntry("003206000010000", "经股动脉全脑动脉造影术", _ITEM, "03", A, "0", "",
+              "seed 003: 编码 320600001 (national 00 + 320600001 + 0000)", "demo 1800.00"),
+    SeedEntry("C02010000000000000000000000", "造影导丝（示例编码）", _MATERIAL, "08", B, "0.10",
+              "", _EXAMPLE, "seed 252.00"),
+    SeedEntry("003107020120000", "经十二指肠胆道取石术（31类，示例编码）", _ITEM, "06", A, "0",
+              "", _EXAMPLE, "demo 1500.00"),
+)  # fmt: skip
+
+
 def _read(name: str) -> list[dict[str, str]]:
     with (SOURCE / name).open(encoding="utf-8-sig", newline="") as handle:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
@@ -221,6 +269,14 @@ def build_entries() -> dict[str, CatalogEntry]:
         entries[code] = demo_entry(code, name, list_type, fee_type, scope)
     for code, name in item_sources().items():
         entries[code] = demo_entry(code, name, ListType.SERVICE_ITEM, item_fee_type(code, name), "")
+    for seed in SEED_ENTRIES:
+        if seed.code not in entries:
+            entries[seed.code] = replace(
+                demo_entry(seed.code, seed.name, seed.list_type, seed.fee_type, seed.restriction),
+                chrgitm_lv=seed.chrgitm_lv,
+                selfpay_prop=Decimal(seed.selfpay_prop),
+                price_ceilings={},
+            )
     for number, name in enumerate(MATERIALS, start=1):
         code = f"C{REGION}{number:019d}"  # an invented code; the name says (演示耗材)
         entries[code] = demo_entry(code, f"{name}(演示耗材)", ListType.MEDICAL_MATERIAL, "08", "")
@@ -259,7 +315,9 @@ def institutions() -> list[Institution]:
 def mappings(entries: dict[str, CatalogEntry]) -> list[MappingEntry]:
     """The role codes and the codes of lowest hash, up to MAPPED, as H99010000001's own codes."""
     chosen = {role.code for role in ROLES}
-    for code in sorted(entries, key=lambda c: (_number(c, "mapping", 1 << 62), c)):
+    seed = {entry.code for entry in SEED_ENTRIES}  # added later: the mapping stays as it was
+    candidates = (code for code in entries if code not in seed)
+    for code in sorted(candidates, key=lambda c: (_number(c, "mapping", 1 << 62), c)):
         if len(chosen) >= MAPPED:
             break
         chosen.add(code)
@@ -298,7 +356,23 @@ def readme(entries: dict[str, CatalogEntry]) -> str:
             f"{sum(e.restricted for e in values)} restricted (lmt_used_flag 1).",
         ]
     )
-    return README.format(stats=stats, table="\n".join(role_table(entries)))
+    return README.format(
+        stats=stats, table="\n".join(role_table(entries)), seed="\n".join(seed_table(entries))
+    )
+
+
+def seed_table(entries: dict[str, CatalogEntry]) -> list[str]:
+    lines = [
+        "| code | name | chrgitm_lv | lmt_used_scope | code from | price in the replay |",
+        "|---|---|---|---|---|---|",
+    ]
+    for seed in SEED_ENTRIES:
+        e = entries[seed.code]
+        lines.append(
+            f"| {e.code} | {e.name} | {e.chrgitm_lv} | {e.restriction or '-'} | {seed.origin} | "
+            f"{seed.price} |"
+        )
+    return lines
 
 
 README = """# Demo catalogue of 示范市 (region 990100)
@@ -333,6 +407,19 @@ The tool forces the values of these eight codes (class, self-pay share, ceilings
 every other entry keeps its drawn values.
 
 {table}
+
+## Seed 003's cases
+
+`src/yibao/audit/rulebase/seed/` replays the deductions of seed 003 (a hospital's training deck on
+audit deductions). The entries below were added for it (rows only: the drawn entries, the
+mapping and the role codes are unchanged). Where the shared data has no national code the code
+is illustrative (示例编码, marked in the name, the same codes as `docs/audit-examples/` and the
+demo month). The catalogue has no price column: the price is the one the replay tests bill, the
+seed's where it gives one, a demo price otherwise. No ceilings, so the seed's amounts stay whole.
+The 中药注射剂 (冠心宁, 舒血宁, 疏血通, 苦碟子, 丹参多酚酸盐, 益气复脉), 经内镜奥狄氏括约肌切开取石术(ECT),
+急诊监护费 and 急诊诊查费 were already drawn from the rule files with their real codes.
+
+{seed}
 """
 
 
