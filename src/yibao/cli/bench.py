@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from yibao.bench.audit import bench_audit_realtime
 from yibao.bench.engine import bench_engine
 from yibao.bench.gateway import bench_gateway
 from yibao.bootstrap import bootstrap
+from yibao.cli.bench_audit import bench_audit_realtime
 from yibao.cli.errors import reporting
 from yibao.cli.registry_import import bench_import
 from yibao.demo.load import demo_info

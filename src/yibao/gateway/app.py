@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from yibao.gateway.pipeline import Gateway
+from yibao.gateway.review_api import review_router
 
 __all__ = ["MAX_BODY", "PATH", "POSTGRESQL_CONCURRENCY", "create_app"]
 
@@ -48,6 +49,7 @@ def create_app(gateway: Gateway, *, concurrency: int | None = None) -> ASGIApp:
         concurrency = 1 if sqlite else POSTGRESQL_CONCURRENCY
     limiter = CapacityLimiter(concurrency)
     api = FastAPI(title="yibao gateway", docs_url=None, redoc_url=None, openapi_url=None)
+    api.include_router(review_router(gateway.engine, clock=gateway.clock))  # /api/audit/…
 
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:

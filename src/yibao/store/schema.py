@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from yibao.audit import tables as audit_tables
 from yibao.catalog import tables as catalog_tables
 from yibao.gateway import tables as gateway_tables
 from yibao.policy import tables as policy_tables
@@ -19,4 +20,5 @@ TABLE_MODULES = (
     filing_tables,
     settlement_tables,
     gateway_tables,
+    audit_tables,
 )

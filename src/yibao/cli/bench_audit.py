@@ -24,11 +24,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from yibao.bench.client import sign
 from yibao.bootstrap import Services
 from yibao.catalog.service import demo_store
 from yibao.demo.load import demo_token, load_demo
 from yibao.gateway.asgi import build_gateway
-from yibao.gateway.signature import expected_signature
 from yibao.store.engine import sqlite_url
 from yibao.store.migrate import upgrade
 
@@ -110,7 +110,7 @@ def _body(data: dict[str, Any], serial: int) -> bytes:
 def _headers() -> dict[str, str]:
     stamp, nonce = str(int(time.time())), secrets.token_hex(8)
     return {"x-tif-paasid": f"paas-{_HOSPITAL}", "x-tif-timestamp": stamp, "x-tif-nonce": nonce,
-            "x-tif-signature": expected_signature(stamp, demo_token(_HOSPITAL), nonce)}  # fmt: skip
+            "x-tif-signature": sign(stamp, demo_token(_HOSPITAL), nonce)}  # fmt: skip
 
 
 def bench_audit_realtime(
