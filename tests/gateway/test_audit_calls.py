@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.gateway.support import envelope, post
 from tests.gateway.test_settlement_calls import (
@@ -21,6 +22,7 @@ from tests.gateway.test_settlement_calls import (
 )
 from yibao.audit.formats import load_rule_base
 from yibao.audit.realtime import RealtimeAuditor
+from yibao.audit.tables import findings
 from yibao.gateway.app import create_app
 from yibao.gateway.nonces import DatabaseNonceStore
 from yibao.gateway.pipeline import Gateway
@@ -113,6 +115,12 @@ def test_2207_moves_a_duplicate_charge_to_self_pay_and_says_why(
         assert D(info["inscp_scp_amt"]) == D("30.00")
         assert_identities(info, answer["setldetail"])
     assert pre["setlinfo"]["fund_pay_sumamt"] == done["setlinfo"]["fund_pay_sumamt"]
+    with gateway.engine.connect() as connection:  # 2207 keeps its findings; 2206 kept none
+        kept = connection.execute(
+            select(findings.c.rule_id, findings.c.feedetl_sn, findings.c.amount, findings.c.moment)
+            .where(findings.c.mdtrt_id == mdtrt_id)
+        ).all()  # fmt: skip
+    assert [tuple(row) for row in kept] == [("EX-PAIR", "2", D("12.00"), "during")]
 
 
 def test_2207_without_a_finding_shows_none(client: TestClient, gateway: Gateway) -> None:

@@ -17,7 +17,9 @@ from threading import Lock
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from yibao.audit.model import Moment
 from yibao.audit.realtime import RealtimeAuditor
+from yibao.audit.review import record_findings
 from yibao.catalog.model import CatalogEntry, Institution, RegionCatalog
 from yibao.catalog.repository import load_catalog, load_institutions
 from yibao.catalog.tables import regions
@@ -213,6 +215,9 @@ def settle_visit(
     )  # fmt: skip
     if commit:
         repo.store_settlement(connection, result, msgid=msgid, year=day.year, family=family)
+        if findings:  # kept, and the suspicious ones queued for review (ADR 0013, 0014)
+            record_findings(connection, findings, moment=Moment.DURING, reference=result.setl_id,
+                            now=now, period=f"{day:%Y-%m}")  # fmt: skip
         status = "mid_settled" if request.mid_stay else "settled"
         connection.execute(
             update(visits).where(visits.c.mdtrt_id == row.mdtrt_id).values(status=status)
