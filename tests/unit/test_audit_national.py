@@ -255,5 +255,8 @@ def test_the_shipped_rule_base_is_a_fresh_import(imported: tuple[ImportReport, R
 
 def test_the_package_ships_a_rule_base_that_loads() -> None:
     check = check_rule_base(directory=shipped_rule_base_dir())
-    assert len(check.rule_base) == 15
+    ids = [rule.rule_id for rule in check.rule_base]
+    assert len(ids) == 25  # 15 national rules, 10 of seed 003's cases
+    assert sum(i.startswith("NAT") for i in ids) == 15
+    assert sum(i.startswith("SEED-") for i in ids) == 10
     assert "NAT7-ITEM-DUPLICATE 重复收费（第七批）" in check.summary()
