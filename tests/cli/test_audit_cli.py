@@ -15,7 +15,11 @@ NATIONAL = Path(__file__).resolve().parents[2] / "data" / "two_libraries" / "csv
 def test_the_shipped_rule_base_checks_clean() -> None:
     result = runner.invoke(app, ["audit", "check"])
     assert result.exit_code == 0, result.output
-    assert "25 rule(s) valid" in result.stdout and "NAT7-ITEM-DUPLICATE" in result.stdout and "SEED-GUIDE-WIRE" in result.stdout
+    assert (
+        "25 rule(s) valid" in result.stdout
+        and "NAT7-ITEM-DUPLICATE" in result.stdout
+        and "SEED-GUIDE-WIRE" in result.stdout
+    )
 
 
 def test_a_bad_rule_file_is_refused_naming_file_and_rule(tmp_path: Path) -> None:
