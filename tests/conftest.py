@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import decimal
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +78,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     base: str = request.getfixturevalue("postgres_url")
     with fresh_postgres_database(admin, base) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def java_home() -> str:
+    """JAVA_HOME of a Java >= 17 for the Spark engine: `tools/java.sh ensure` installs one with apt if
+    missing (docs/adr/0012). A test that needs Spark fails, never skips, when it cannot be had."""
+    script = Path(__file__).resolve().parents[1] / "tools" / "java.sh"
+    try:
+        done = subprocess.run(["bash", str(script), "ensure"], capture_output=True, text=True,
+                              timeout=900, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.fail(f"tools/java.sh ensure could not run: {exc}", pytrace=False)
+    home = done.stdout.strip()
+    if done.returncode != 0 or not home:
+        pytest.fail(f"tools/java.sh ensure failed (exit {done.returncode}): {done.stderr.strip()}",
+                    pytrace=False)  # fmt: skip
+    os.environ["JAVA_HOME"] = home
+    return home

@@ -9,6 +9,7 @@ import typer
 
 from yibao.audit.service import check_rule_base, import_national_rules, shipped_rule_base_dir
 from yibao.cli.audit_review import REVIEW_COMMANDS
+from yibao.cli.audit_run import run_command
 from yibao.cli.errors import reporting
 from yibao.cli.output import console
 from yibao.kernel.dates import parse_date
@@ -18,6 +19,7 @@ __all__ = ["app"]
 app = typer.Typer(no_args_is_help=True, help="Intelligent audit: the rule base (智能审核).")
 for _name, _command in REVIEW_COMMANDS.items():  # queue, case, answer, … (audit_review)
     app.command(_name)(_command)
+app.command("run")(run_command)
 
 
 @app.command("check")

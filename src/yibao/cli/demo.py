@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from yibao.audit.batch import Period
 from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
 from yibao.demo.load import demo_info, demo_loaded, load_demo
+from yibao.demo.month import generate_month
 from yibao.demo.visits import run_demo_visits
 from yibao.settlement.report import replay_summary
 
@@ -69,3 +73,26 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = 
                 f"{len(data['persons'])} persons (use --json)",
                 markup=False,
             )
+
+
+@app.command("month")
+def month(
+    period: Annotated[str, typer.Option("--period", help="The month, YYYY-MM.")],
+    lines: Annotated[int, typer.Option("--lines", help="Fee lines dated in the month.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write (new or empty).")],
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same month.")] = 20260301,
+    history: Annotated[
+        int, typer.Option("--history-months", min=0, max=12, help="Months of history before it.")
+    ] = 2,
+) -> None:
+    """Write a realistic month of settled care as Parquet fact tables (for yibao audit run)."""
+    with reporting():
+        month_ = Period.parse(period, field="--period")
+        columns = (TextColumn("fee lines"), BarColumn(), TextColumn("{task.completed:,.0f}"),
+                   TimeElapsedColumn())  # fmt: skip
+        with Progress(*columns, console=_out, transient=True) as progress:
+            task = progress.add_task("lines", total=lines * (history + 1))
+            report = generate_month(out, period=month_, lines=lines, seed=seed,
+                                    history_months=history,
+                                    on_lines=lambda n: progress.advance(task, n))  # fmt: skip
+        _out.print(report.summary(), markup=False)
