@@ -17,7 +17,7 @@ Money stays Decimal: the engines read SQL DECIMAL into ``Decimal``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from yibao.audit.families import FAMILIES, LABELLED
-from yibao.audit.findings import Finding, RuleFailure, fill_vola_cont, value_label
+from yibao.audit.findings import AuditResult, Finding, RuleFailure, fill_vola_cont, value_label
 from yibao.audit.model import Moment, Rule, RuleBase
 from yibao.audit.queries import COMMON, QUERIES, FamilyQuery
 from yibao.kernel.codes import HospLv
@@ -181,6 +181,38 @@ class CompiledRules:
     def sql(self, family: str) -> str:
         """The family's query with the region and level switches applied."""
         return _OFF.format(query=self.queries[family].sql)
+
+    def run(
+        self,
+        execute: Callable[[str], tuple[Sequence[str], Sequence[Sequence[Any]]]],
+        active: Sequence[Rule],
+        failures: Sequence[RuleFailure],
+        *,
+        families: Collection[str] | None = None,
+        on_family: Callable[[str], None] | None = None,
+    ) -> AuditResult:
+        """Every family's query through ``execute`` (SQL → column names and rows), as findings.
+
+        The one loop every engine shares: families with no rule in ``active`` are skipped, a
+        family whose query fails becomes a :class:`RuleFailure` and the others still run.
+        """
+        found: list[Finding] = []
+        failed = list(failures)
+        for family in self.queries:
+            if families is not None and family not in families:
+                continue
+            rule_ids = tuple(r.rule_id for r in active if r.family == family)
+            if rule_ids:
+                try:
+                    names, rows = execute(self.sql(family))
+                    found.extend(self.finding(family, dict(zip(names, r, strict=True)))
+                                 for r in rows)  # fmt: skip
+                except Exception as exc:
+                    failed.append(RuleFailure(family, rule_ids, f"{type(exc).__name__}: {exc}"))
+            if on_family is not None:
+                on_family(family)
+        found.sort(key=lambda f: (f.mdtrt_id, f.fee_date, f.feedetl_sn, f.rule_id))
+        return AuditResult(tuple(found), tuple(failed))
 
     def finding(self, family: str, row: Mapping[str, Any]) -> Finding:
         """A result row of ``family``'s query as a finding."""

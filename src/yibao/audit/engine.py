@@ -25,7 +25,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from yibao.audit.compiled import CompiledRules
 from yibao.audit.facts import Facts
-from yibao.audit.findings import AuditResult, Finding, RuleFailure
+from yibao.audit.findings import AuditResult
 from yibao.audit.model import Moment, RuleBase
 from yibao.audit.queries import FamilyQuery
 
@@ -86,8 +86,6 @@ class AuditEngine:
         can match); ``on_family`` is told each family as it finishes (a progress bar).
         """
         active = self.compiled.active(moment, day)
-        failures = self.compiled.failures(moment, day)
-        findings: list[Finding] = []
         tables = {f.name: getattr(facts, f.name) for f in fields(facts)}
         with self._lock:
             for name, table in tables.items():
@@ -95,33 +93,13 @@ class AuditEngine:
             ids = pa.table({"rule_id": pa.array([r.rule_id for r in active], type=pa.string())})
             self._con.register("active_rules", ids)
             try:
-                for family in self.compiled.queries:
-                    if families is not None and family not in families:
-                        continue
-                    rule_ids = tuple(r.rule_id for r in active if r.family == family)
-                    if rule_ids:
-                        self._run(family, rule_ids, findings, failures)
-                    if on_family is not None:
-                        on_family(family)
+                return self.compiled.run(self._execute, active,
+                                         self.compiled.failures(moment, day),
+                                         families=families, on_family=on_family)  # fmt: skip
             finally:
                 for name in (*tables, "active_rules"):
                     self._con.unregister(name)
-        findings.sort(key=lambda f: (f.mdtrt_id, f.fee_date, f.feedetl_sn, f.rule_id))
-        return AuditResult(tuple(findings), tuple(failures))
 
-    def _run(
-        self,
-        family: str,
-        rule_ids: tuple[str, ...],
-        findings: list[Finding],
-        failures: list[RuleFailure],
-    ) -> None:
-        try:
-            cursor = self._con.execute(self.compiled.sql(family))
-            names = [d[0] for d in cursor.description or ()]
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            found = [self.compiled.finding(family, dict(zip(names, r, strict=True))) for r in rows]
-        except Exception as exc:
-            failures.append(RuleFailure(family, rule_ids, f"{type(exc).__name__}: {exc}"))
-            return
-        findings.extend(found)
+    def _execute(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._con.execute(sql)
+        return [d[0] for d in cursor.description or ()], cursor.fetchall()

@@ -38,7 +38,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from yibao.audit.compiled import CompiledRules
 from yibao.audit.facts import Facts
-from yibao.audit.findings import AuditResult, Finding, RuleFailure
+from yibao.audit.findings import AuditResult
 from yibao.audit.model import Moment, RuleBase
 from yibao.audit.queries import FamilyQuery
 
@@ -183,36 +183,13 @@ class SparkAuditEngine:
     ) -> AuditResult:
         """The findings of every rule in force on ``day`` at ``moment`` over ``facts``."""
         active = self.compiled.active(moment, day)
-        failures = self.compiled.failures(moment, day)
-        findings: list[Finding] = []
         for f in fields(facts):
             self._frame(getattr(facts, f.name)).createOrReplaceTempView(f.name)
         ids = [(r.rule_id,) for r in active]
         self.spark.createDataFrame(ids, "rule_id string").createOrReplaceTempView("active_rules")
-        for family in self.compiled.queries:
-            if families is not None and family not in families:
-                continue
-            rule_ids = tuple(r.rule_id for r in active if r.family == family)
-            if rule_ids:
-                self._run(family, rule_ids, findings, failures)
-            if on_family is not None:
-                on_family(family)
-        findings.sort(key=lambda f: (f.mdtrt_id, f.fee_date, f.feedetl_sn, f.rule_id))
-        return AuditResult(tuple(findings), tuple(failures))
+        return self.compiled.run(self._execute, active, self.compiled.failures(moment, day),
+                                 families=families, on_family=on_family)  # fmt: skip
 
-    def _run(
-        self,
-        family: str,
-        rule_ids: tuple[str, ...],
-        findings: list[Finding],
-        failures: list[RuleFailure],
-    ) -> None:
-        try:
-            frame = self.spark.sql(to_spark(self.compiled.sql(family)))
-            names = frame.columns
-            rows = frame.collect()
-            found = [self.compiled.finding(family, dict(zip(names, r, strict=True))) for r in rows]
-        except Exception as exc:
-            failures.append(RuleFailure(family, rule_ids, f"{type(exc).__name__}: {exc}"))
-            return
-        findings.extend(found)
+    def _execute(self, sql: str) -> tuple[list[str], list[Any]]:
+        frame = self.spark.sql(to_spark(sql))
+        return frame.columns, frame.collect()
