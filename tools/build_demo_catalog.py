@@ -1,4 +1,4 @@
-"""Build the demo catalogue of 示范市 (region 990100) from the shipped rule-library CSVs.
+"""Build the demo catalogues of the three demo regions from the shipped rule-library CSVs.
 
 The codes and names are real: every distinct national drug code of the drug rule files (sheet2,
 国标代码 / 药品代码 with 药品通用名) and every service-item code with a name in the item rule files
@@ -8,6 +8,13 @@ self-pay share, the price ceilings of ~30% of the entries, the fee type of items
 限定… rule files are restricted (``lmt_used_flag`` 1) with the rule's restriction as text. Eight
 chosen codes get forced values so that golden tests can rely on one code per role, and five
 invented materials (演示耗材) are added, since the shared data has no material codes.
+
+The regions are 示范市 990100, 示范二市 990200 (same invented province 99) and 邻省市 980100
+(invented province 98), for out-of-area care (异地就医). 990100's rows are the ones described
+above. 990200 and 980100 list the same codes with values drawn with the region in the hash (so
+classes, shares and ceilings differ), except a few documented codes: three real codes of 990100
+each of them leaves out (ABSENT_PICKS, chosen by hash), and two invented local entries each
+(LOCAL_ENTRIES: a 地方项目 service item and a 自制剂) that no other region lists.
 
 Writes ``src/yibao/demo/data/catalog/`` (catalog.csv, institutions.csv, mapping.csv, README.md)::
 
@@ -36,7 +43,10 @@ from yibao.kernel.tiers import HospitalTier
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "data" / "two_libraries" / "csv"
 OUTPUT = ROOT / "src" / "yibao" / "demo" / "data" / "catalog"
-REGION = "990100"
+REGION = "990100"  # the first demo region: its rows are drawn with the unsalted hash
+#: every demo region; the catalogue README and the tests name them
+REGIONS = {"990100": "示范市", "990200": "示范二市", "980100": "邻省市"}
+OTHER_REGIONS = ("990200", "980100")
 BEGIN = date(2024, 1, 1)
 HOSPITAL = "H99010000001"
 MAPPED = 50
@@ -159,6 +169,40 @@ SEED_ENTRIES = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class LocalEntry:
+    """An invented entry one region lists and no other does (地方增补项目, 医疗机构自制剂).
+
+    The code is ``L``, the region and five digits (like an institution code), the name ends in
+    (演示地方项目) or (演示自制剂); values are fixed so tests know them: no restriction.
+    """
+
+    admdvs: str
+    code: str
+    name: str
+    list_type: ListType
+    fee_type: str
+    chrgitm_lv: ChrgitmLv
+    selfpay_prop: str
+    ceiling_tier3: str | None
+
+
+_PREPARATION = ListType.INSTITUTION_PREPARATION
+LOCAL_ENTRIES = (
+    LocalEntry("990200", "L99020000001", "中医定向透药疗法(演示地方项目)", _ITEM, "05", A, "0",
+               "80.00"),
+    LocalEntry("990200", "L99020000002", "清肺止咳合剂(演示自制剂)", _PREPARATION, "11", B, "0.10",
+               None),
+    LocalEntry("980100", "L98010000001", "远程会诊(演示地方项目)", _ITEM, "02", A, "0", "150.00"),
+    LocalEntry("980100", "L98010000002", "黄芪益气口服液(演示自制剂)", _PREPARATION, "11", B,
+               "0.15", None),
+)  # fmt: skip
+#: per other region, the list types of which it leaves out one real code of 990100: a code of
+#: lowest hash (salt ``absent:<region>``) among 990100's 甲类 entries without ceiling or
+#: restriction that are no role, seed, mapped or material code (see absent_codes)
+ABSENT_PICKS = (_WEST, _PATENT, _ITEM)
+
+
 def _read(name: str) -> list[dict[str, str]]:
     with (SOURCE / name).open(encoding="utf-8-sig", newline="") as handle:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
@@ -222,23 +266,24 @@ def item_sources() -> dict[str, str]:
 
 
 def demo_entry(
-    code: str, name: str, list_type: ListType, fee_type: str, scope: str
+    code: str, name: str, list_type: ListType, fee_type: str, scope: str, *, region: str = REGION
 ) -> CatalogEntry:
-    """One entry with demo values drawn from the code's hash."""
-    draw = _number(code, "class", 100)
+    """One entry with demo values drawn from the code's hash (and the region's, but for 990100)."""
+    prefix = "" if region == REGION else f"{region}:"
+    draw = _number(code, f"{prefix}class", 100)
     level = A if draw < 50 else B if draw < 90 else C
-    share = B_SHARES[_number(code, "share", 4)] if level is B else Decimal("0")
+    share = B_SHARES[_number(code, f"{prefix}share", 4)] if level is B else Decimal("0")
     ceilings = {}
-    if _number(code, "ceiling", 100) < 30:
+    if _number(code, f"{prefix}ceiling", 100) < 30:
         top = {ListType.SERVICE_ITEM: 200_000, ListType.MEDICAL_MATERIAL: 500_000}
-        ceilings = _ceilings(100 + _number(code, "price", top.get(list_type, 50_000)))
+        ceilings = _ceilings(100 + _number(code, f"{prefix}price", top.get(list_type, 50_000)))
     return CatalogEntry(
         code=code,
         name=name,
         list_type=list_type,
         chrgitm_lv=level,
         med_chrgitm_type=MedChrgitmType(fee_type),
-        admdvs=REGION,
+        admdvs=region,
         selfpay_prop=share,
         price_ceilings=ceilings,
         restricted=bool(scope),
@@ -296,19 +341,123 @@ def build_entries() -> dict[str, CatalogEntry]:
     return entries
 
 
-def institutions() -> list[Institution]:
-    rows = (
-        ("H99010000001", "示范市第一人民医院", HospLv.TIER3_A, "hospital"),
-        ("H99010000002", "示范市中医院", HospLv.TIER3_B, "hospital"),
-        ("H99010000003", "示范市第二人民医院", HospLv.TIER2_A, "hospital"),
-        ("H99010000004", "示范市妇幼保健院", HospLv.TIER2_B, "hospital"),
-        ("H99010000005", "示范区人民医院", HospLv.TIER1_A, "hospital"),
-        ("H99010000006", "东城社区卫生服务中心", HospLv.UNGRADED, "primary"),
-        ("H99010000007", "南湖镇卫生院", HospLv.UNGRADED, "primary"),
-        ("P99010000001", "示范大药房", HospLv.UNGRADED, "pharmacy"),
+def region_entries(base: dict[str, CatalogEntry]) -> dict[str, dict[str, CatalogEntry]]:
+    """Every region's entries by code: 990100's are ``base``; the others draw their own values.
+
+    An other region lists every code of 990100 but its absent codes, with the class, share and
+    ceilings drawn with the region in the hash (seed 003's entries keep their values: the audit
+    replay relies on them), and its local entries.
+    """
+    seed = {entry.code for entry in SEED_ENTRIES}
+    absent = absent_codes(base)
+    regions = {REGION: base}
+    for region in OTHER_REGIONS:
+        entries = {}
+        for code, entry in base.items():
+            if code in absent[region]:
+                continue
+            entries[code] = (
+                replace(entry, admdvs=region)
+                if code in seed
+                else demo_entry(
+                    code, entry.name, entry.list_type, entry.med_chrgitm_type,
+                    entry.restriction, region=region,
+                )
+            )  # fmt: skip
+        for local in LOCAL_ENTRIES:
+            if local.admdvs == region:
+                entries[local.code] = local_entry(local)
+        regions[region] = entries
+    return regions
+
+
+def absent_codes(base: dict[str, CatalogEntry]) -> dict[str, list[str]]:
+    """Per other region, the real codes of 990100 it does not list (one per ABSENT_PICKS type)."""
+    kept = {role.code for role in ROLES} | {entry.code for entry in SEED_ENTRIES}
+    kept |= {m.med_list_codg for m in mappings(base)}
+    candidates = [
+        e
+        for e in base.values()
+        if e.code not in kept
+        and e.chrgitm_lv is A
+        and not e.restricted
+        and not e.price_ceilings
+        and e.list_type in ABSENT_PICKS
+    ]
+    taken: set[str] = set()
+    absent: dict[str, list[str]] = {}
+    for region in OTHER_REGIONS:
+        picks = []
+        salt = f"absent:{region}"
+        for list_type in ABSENT_PICKS:
+            ranked = (
+                (_number(e.code, salt, 1 << 62), e.code)
+                for e in candidates
+                if e.list_type is list_type and e.code not in taken
+            )
+            code = min(ranked)[1]
+            picks.append(code)
+            taken.add(code)
+        absent[region] = picks
+    return absent
+
+
+def local_entry(local: LocalEntry) -> CatalogEntry:
+    ceilings = (
+        {} if local.ceiling_tier3 is None else _ceilings(int(Decimal(local.ceiling_tier3) * 100))
     )
+    return CatalogEntry(
+        code=local.code,
+        name=local.name,
+        list_type=local.list_type,
+        chrgitm_lv=local.chrgitm_lv,
+        med_chrgitm_type=MedChrgitmType(local.fee_type),
+        admdvs=local.admdvs,
+        selfpay_prop=Decimal(local.selfpay_prop),
+        price_ceilings=ceilings,
+        restricted=False,
+        restriction="",
+        begndate=BEGIN,
+        enddate=None,
+        demo=True,
+    )
+
+
+#: code, name, level, kind, remote_enabled (异地联网定点: settles visits of persons insured in
+#: another region directly); one institution per region is not enabled
+INSTITUTIONS = {
+    "990100": (
+        ("H99010000001", "示范市第一人民医院", HospLv.TIER3_A, "hospital", True),
+        ("H99010000002", "示范市中医院", HospLv.TIER3_B, "hospital", True),
+        ("H99010000003", "示范市第二人民医院", HospLv.TIER2_A, "hospital", True),
+        ("H99010000004", "示范市妇幼保健院", HospLv.TIER2_B, "hospital", True),
+        ("H99010000005", "示范区人民医院", HospLv.TIER1_A, "hospital", False),
+        ("H99010000006", "东城社区卫生服务中心", HospLv.UNGRADED, "primary", True),
+        ("H99010000007", "南湖镇卫生院", HospLv.UNGRADED, "primary", True),
+        ("P99010000001", "示范大药房", HospLv.UNGRADED, "pharmacy", True),
+    ),
+    "990200": (
+        ("H99020000001", "示范二市人民医院", HospLv.TIER3_A, "hospital", True),
+        ("H99020000002", "示范二市中心医院", HospLv.TIER2_A, "hospital", True),
+        ("H99020000003", "示范二市城西医院", HospLv.TIER1_A, "hospital", False),
+        ("H99020000004", "西山社区卫生服务中心", HospLv.UNGRADED, "primary", True),
+        ("P99020000001", "示范二市大药房", HospLv.UNGRADED, "pharmacy", True),
+    ),
+    "980100": (
+        ("H98010000001", "邻省市第一人民医院", HospLv.TIER3_A, "hospital", True),
+        ("H98010000002", "邻省市中医医院", HospLv.TIER3_B, "hospital", True),
+        ("H98010000003", "邻省市第二人民医院", HospLv.TIER2_B, "hospital", False),
+        ("H98010000004", "东关镇卫生院", HospLv.UNGRADED, "primary", True),
+        ("P98010000001", "邻省市大药房", HospLv.UNGRADED, "pharmacy", True),
+    ),
+}
+
+
+def institutions() -> list[Institution]:
     return [
-        Institution(code, name, level, REGION, kind, demo=True) for code, name, level, kind in rows
+        Institution(code, name, level, region, kind, demo=True, remote_enabled=enabled)
+        for region, rows in INSTITUTIONS.items()
+        for code, name, level, kind, enabled in rows
     ]
 
 
@@ -344,11 +493,11 @@ def role_table(entries: dict[str, CatalogEntry]) -> list[str]:
     return lines
 
 
-def readme(entries: dict[str, CatalogEntry]) -> str:
+def _stats(entries: dict[str, CatalogEntry]) -> str:
     values = list(entries.values())
     by_type = sorted(Counter(e.list_type for e in values).items())
     by_level = sorted(Counter(e.chrgitm_lv for e in values).items())
-    stats = "; ".join(
+    return "; ".join(
         [
             f"{len(values)} entries: " + ", ".join(f"{k} {k.label} {n}" for k, n in by_type),
             ", ".join(f"{k} {k.label} {n}" for k, n in by_level),
@@ -356,9 +505,94 @@ def readme(entries: dict[str, CatalogEntry]) -> str:
             f"{sum(e.restricted for e in values)} restricted (lmt_used_flag 1).",
         ]
     )
-    return README.format(
-        stats=stats, table="\n".join(role_table(entries)), seed="\n".join(seed_table(entries))
+
+
+def _values(entry: CatalogEntry | None) -> str:
+    """An entry's class, self-pay share and tier-3 ceiling in a table cell; absent: "—"."""
+    if entry is None:
+        return "— (absent)"
+    text = f"{entry.chrgitm_lv} {entry.chrgitm_lv.label}"
+    if entry.chrgitm_lv is B:
+        text += f" {entry.selfpay_prop}"
+    tier3 = entry.ceiling(HospitalTier.TIER3)
+    return text + ("" if tier3 is None else f", tier3 ≤ {tier3}")
+
+
+def difference_table(regions: dict[str, dict[str, CatalogEntry]]) -> list[str]:
+    """The codes some region does not list, with their values where listed."""
+    codes = [code for entries in regions.values() for code in entries]
+    partial = sorted({c for c in codes if not all(c in entries for entries in regions.values())})
+    heads = " | ".join(f"{admdvs} {REGIONS[admdvs]}" for admdvs in regions)
+    lines = [f"| code | name | list_type | {heads} |", "|---|---|---|" + "---|" * len(regions)]
+    for code in partial:
+        listed = next(entries[code] for entries in regions.values() if code in entries)
+        cells = " | ".join(_values(entries.get(code)) for entries in regions.values())
+        lines.append(f"| {code} | {listed.name} | {listed.list_type} | {cells} |")
+    return lines
+
+
+def example(regions: dict[str, dict[str, CatalogEntry]]) -> str:
+    """One sentence on which rows of the table matter for a visit from 990100 to 990200."""
+    home, care = regions[REGION], regions[OTHER_REGIONS[0]]
+    only_care = min(code for code in care if code not in home)
+    only_home = min(code for code in home if code not in care)
+    return (
+        f"Example: a person insured in {REGION} treated in {OTHER_REGIONS[0]} settles by the "
+        f"care region's catalogue (就医地目录): {only_care} ({care[only_care].name}) is listed "
+        f"there and not at home, so it is paid; {only_home} ({home[only_home].name}) is "
+        f"listed at home only, so it is not."
     )
+
+
+def region_role_table(regions: dict[str, dict[str, CatalogEntry]]) -> list[str]:
+    """The role codes' values in every region (forced in 990100, drawn elsewhere)."""
+    heads = " | ".join(f"{admdvs} {REGIONS[admdvs]}" for admdvs in regions)
+    lines = [f"| role | code | {heads} |", "|---|---|" + "---|" * len(regions)]
+    for role in ROLES:
+        cells = " | ".join(_values(entries.get(role.code)) for entries in regions.values())
+        lines.append(f"| {role.key} | {role.code} | {cells} |")
+    return lines
+
+
+def readme(regions: dict[str, dict[str, CatalogEntry]]) -> str:
+    entries = regions[REGION]
+    listed = {code for region in regions.values() for code in region}
+    shared = sum(all(code in region for region in regions.values()) for code in listed)
+    differing = {
+        region: sum(
+            _values(entries[code]) != _values(other[code]) for code in other if code in entries
+        )
+        for region, other in regions.items()
+        if region != REGION
+    }
+    per_region = "\n".join(
+        f"- {admdvs} {REGIONS[admdvs]}: {_stats(region)}" for admdvs, region in regions.items()
+    )
+    drawn = " and ".join(f"{n} of {region}'s" for region, n in differing.items())
+    return README.format(
+        regions=per_region,
+        institutions="\n".join(institution_table()),
+        differences="\n".join(difference_table(regions)),
+        example=example(regions),
+        shared=shared,
+        drawn=drawn,
+        roles="\n".join(region_role_table(regions)),
+        table="\n".join(role_table(entries)),
+        seed="\n".join(seed_table(entries)),
+    )
+
+
+def institution_table() -> list[str]:
+    lines = [
+        "| fixmedins_code | fixmedins_name | admdvs | hosp_lv | kind | remote_enabled |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i in institutions():
+        lines.append(
+            f"| {i.fixmedins_code} | {i.fixmedins_name} | {i.admdvs} | {i.hosp_lv} "
+            f"{i.hosp_lv.label} | {i.kind} | {int(i.remote_enabled)} |"
+        )
+    return lines
 
 
 def seed_table(entries: dict[str, CatalogEntry]) -> list[str]:
@@ -375,11 +609,13 @@ def seed_table(entries: dict[str, CatalogEntry]) -> list[str]:
     return lines
 
 
-README = """# Demo catalogue of 示范市 (region 990100)
+README = """# Demo catalogues of 示范市, 示范二市 and 邻省市 (regions 990100, 990200, 980100)
 
-**DEMO VALUES, NOT REAL PRICES OR CLASSES.** 示范市 is invented (no real region uses province
-code 99). Generated by `tools/build_demo_catalog.py`; do not edit by hand: change the tool and
-run it again (`--check` tells whether these files are up to date).
+**DEMO VALUES, NOT REAL PRICES OR CLASSES.** The three regions are invented: no real region uses
+province code 99 or 98. 示范二市 990200 is in the same invented province as 示范市 990100 (care
+there is 省内异地 for a person insured in 990100); 邻省市 980100 is in another one (跨省异地).
+Generated by `tools/build_demo_catalog.py`; do not edit by hand: change the tool and run it again
+(`--check` tells whether these files are up to date).
 
 ## Provenance
 
@@ -395,16 +631,48 @@ run it again (`--check` tells whether these files are up to date).
   items by a word of the name or the code's chapter). Every drug comes from a 限定… rule file,
   so every drug is restricted (`lmt_used_flag` 1) with that rule as its text (e.g.
   `限定年龄对象：儿童`), except the forced role codes below.
-- The five materials (list_type 301, `C990100…`) are invented and marked (演示耗材) in their names.
-- `institutions.csv` (8 institutions of every tier) and `mapping.csv` (50 codes of
-  H99010000001 as `HIS-nnnn`) are invented too.
+- The five materials (list_type 301, `C990100…`) are invented and marked (演示耗材) in their names;
+  every region lists them under the same codes.
+- `institutions.csv` (18 institutions: 8 in 990100, of every tier; 5 in each other region) and
+  `mapping.csv` (50 codes of H99010000001 as `HIS-nnnn`) are invented too.
 
-{stats}
+## Regions
+
+`catalog.csv` holds the rows of every region (column `admdvs`). 990100's rows are drawn as above.
+990200 and 980100 list the same codes, drawn the same way but with the region in the hash
+(`sha256("<region>:class:<code>")` …), so classes, self-pay shares and ceilings differ from
+990100's: {drawn} codes listed by 990100 too differ in class, share or tier-3 ceiling. The
+role codes keep their restriction and seed 003's entries keep their values in every region.
+{shared} codes are listed by all three regions.
+
+{regions}
+
+Institutions (`remote_enabled` 1: 异地联网定点, settles the visits of persons insured in another
+region directly; one institution per region is not enabled):
+
+{institutions}
+
+## Codes that differ between regions
+
+Each other region leaves out three real codes of 990100 (a 西药, a 中成药 and a service item,
+chosen by hash among 990100's 甲类 entries without ceiling or restriction that are no role,
+seed, mapped or material code; the two regions leave out different codes), and lists two
+invented local entries (code `L` + region + five digits: a 地方项目 service item and a 医疗机构
+自制剂, list_type 104) that no other region lists. Cells: class, self-pay share of 乙类, tier-3
+price ceiling; "— (absent)": the region's catalogue does not list the code.
+
+{differences}
+
+{example}
+
+The role codes in every region (forced in 990100, drawn elsewhere):
+
+{roles}
 
 ## Codes for golden tests
 
-The tool forces the values of these eight codes (class, self-pay share, ceilings, restriction);
-every other entry keeps its drawn values.
+The tool forces the values of these eight codes in 990100 (class, self-pay share, ceilings,
+restriction); every other entry keeps its drawn values.
 
 {table}
 
@@ -424,12 +692,13 @@ The 中药注射剂 (冠心宁, 舒血宁, 疏血通, 苦碟子, 丹参多酚酸
 
 
 def render(directory: Path) -> None:
-    entries = build_entries()
+    regions = region_entries(build_entries())
     directory.mkdir(parents=True, exist_ok=True)
-    write_catalog_csv(directory / "catalog.csv", entries.values(), kind=FileKind.CATALOG)
+    every = [entry for entries in regions.values() for entry in entries.values()]
+    write_catalog_csv(directory / "catalog.csv", every, kind=FileKind.CATALOG)
     write_catalog_csv(directory / "institutions.csv", institutions(), kind=FileKind.INSTITUTIONS)
-    write_catalog_csv(directory / "mapping.csv", mappings(entries), kind=FileKind.MAPPING)
-    (directory / "README.md").write_text(readme(entries), encoding="utf-8")
+    write_catalog_csv(directory / "mapping.csv", mappings(regions[REGION]), kind=FileKind.MAPPING)
+    (directory / "README.md").write_text(readme(regions), encoding="utf-8")
 
 
 FILES = ("catalog.csv", "institutions.csv", "mapping.csv", "README.md")
@@ -441,7 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.check:
         render(OUTPUT)
-        print("\n".join(role_table(build_entries())))
+        regions = region_entries(build_entries())
+        print("\n".join([*role_table(regions[REGION]), "", *difference_table(regions)]))
         print(f"wrote {', '.join(FILES)} to {OUTPUT.relative_to(ROOT)}")
         return 0
     with tempfile.TemporaryDirectory() as scratch:

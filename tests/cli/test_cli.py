@@ -159,7 +159,8 @@ def test_a_visit_outside_any_policy_is_refused(tmp_path: Path) -> None:
 def test_policy_check_accepts_the_demo_policies() -> None:
     result = invoke("policy", "check", str(demo_policy_dir()))
     assert result.exit_code == 0
-    assert "2 policy file(s) valid" in result.stdout and "990100/2026.toml" in result.stdout
+    assert "6 policy file(s) valid" in result.stdout and "990100/2026.toml" in result.stdout
+    assert "990200/2026.toml" in result.stdout and "980100/2026.toml" in result.stdout
 
 
 POLICY_MISTAKES = {

@@ -154,12 +154,16 @@ def call(client: httpx.Client, body: bytes) -> httpx.Response:
 
 
 def employee(engine: Engine, *, minimum: str) -> tuple[str, Decimal]:
-    """An employee (310, in work) with at least ``minimum`` in the personal account."""
+    """An employee (310, in work, insured in 990100) with at least ``minimum`` in the account."""
     with engine.connect() as connection:
         row = connection.execute(
             select(accounts.c.psn_no, accounts.c.balance)
             .join(enrolments, enrolments.c.psn_no == accounts.c.psn_no)
-            .where(enrolments.c.psn_type == "1101", accounts.c.balance >= D(minimum))
+            .where(
+                enrolments.c.psn_type == "1101",
+                enrolments.c.insuplc_admdvs == "990100",
+                accounts.c.balance >= D(minimum),
+            )
             .order_by(accounts.c.psn_no)
         ).first()
     assert row is not None, f"no employee with {minimum} in the account"

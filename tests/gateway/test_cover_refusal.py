@@ -27,7 +27,8 @@ def _resident(gateway: Gateway, n: int, **change: object) -> tuple[str, str]:
         psn_no, certno = connection.execute(
             select(persons.c.psn_no, persons.c.certno)
             .join(enrolments, enrolments.c.psn_no == persons.c.psn_no)
-            .where(enrolments.c.insutype == "390").order_by(persons.c.psn_no).offset(n).limit(1)
+            .where(enrolments.c.insutype == "390", enrolments.c.insuplc_admdvs == "990100")
+            .order_by(persons.c.psn_no).offset(n).limit(1)
         ).one()  # fmt: skip
         connection.execute(update(enrolments).where(enrolments.c.psn_no == psn_no).values(**change))
     return psn_no, certno

@@ -23,10 +23,11 @@ MISSING_SN = "2503" + "0" * 26
 
 
 def person(gateway: Gateway, n: int) -> str:
-    """The n-th employee (310) from the end of the demo population: one per test."""
+    """The n-th employee (310) of 990100 from the end of the demo population: one per test."""
     with gateway.engine.connect() as connection:
         psn_no: str = connection.execute(
-            select(enrolments.c.psn_no).where(enrolments.c.insutype == "310")
+            select(enrolments.c.psn_no)
+            .where(enrolments.c.insutype == "310", enrolments.c.insuplc_admdvs == "990100")
             .order_by(enrolments.c.psn_no.desc()).offset(n).limit(1)
         ).scalar_one()  # fmt: skip
     return psn_no

@@ -37,7 +37,7 @@ def resident_without_account(gateway: Gateway, skip: int = 0) -> str:
     with gateway.engine.connect() as connection:
         psn_no: str = connection.execute(
             select(enrolments.c.psn_no)
-            .where(enrolments.c.insutype == "390",
+            .where(enrolments.c.insutype == "390", enrolments.c.insuplc_admdvs == "990100",
                    enrolments.c.psn_no.not_in(select(accounts.c.psn_no)))
             .order_by(enrolments.c.psn_no.desc())
             .offset(skip)
@@ -134,8 +134,9 @@ def test_an_employee_uses_their_own_account_before_the_familys(
         member, own = connection.execute(
             select(accounts.c.psn_no, accounts.c.balance)
             .join(enrolments, enrolments.c.psn_no == accounts.c.psn_no)
-            .where(enrolments.c.insutype == "310", accounts.c.psn_no != holder,
-                   accounts.c.balance > 0, accounts.c.balance < D("50.00"))
+            .where(enrolments.c.insutype == "310", enrolments.c.insuplc_admdvs == "990100",
+                   accounts.c.psn_no != holder, accounts.c.balance > 0,
+                   accounts.c.balance < D("50.00"))
             .order_by(accounts.c.psn_no)
             .limit(1)
         ).one()  # fmt: skip

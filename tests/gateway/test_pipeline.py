@@ -60,7 +60,8 @@ def test_person_information_by_identity_card(client: TestClient, gateway: Gatewa
 
 def test_institutions_and_code_tables(client: TestClient) -> None:
     found = post(client, envelope("1201", {"medinsinfo": {"fixmedins_name": "社区"}})).json()
-    assert [i["fixmedins_code"] for i in found["output"]["medinsinfo"]] == ["H99010000006"]
+    codes = [i["fixmedins_code"] for i in found["output"]["medinsinfo"]]
+    assert codes == ["H99010000006", "H99020000004"]  # 东城社区… of 990100, 西山社区… of 990200
     table = post(
         client, envelope("1901", {"data": {"type": "insutype", "admdvs": "990100"}})
     ).json()

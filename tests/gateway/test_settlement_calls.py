@@ -28,12 +28,16 @@ CLASS_C_DRUG = "XG04BET001A001010100299"  # 丙类
 
 
 def employee(gateway: Gateway, *, minimum: str = "100.00") -> tuple[str, Decimal]:
-    """An employee (310, in work) with at least ``minimum`` in the account."""
+    """An employee (310, in work, insured in 990100) with at least ``minimum`` in the account."""
     with gateway.engine.connect() as connection:
         row = connection.execute(
             select(accounts.c.psn_no, accounts.c.balance)
             .join(enrolments, enrolments.c.psn_no == accounts.c.psn_no)
-            .where(enrolments.c.psn_type == "1101", accounts.c.balance >= D(minimum))
+            .where(
+                enrolments.c.psn_type == "1101",
+                enrolments.c.insuplc_admdvs == "990100",
+                accounts.c.balance >= D(minimum),
+            )
             .order_by(accounts.c.psn_no)
         ).first()
     assert row is not None

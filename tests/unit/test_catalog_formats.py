@@ -24,7 +24,7 @@ from yibao.kernel.tiers import HospitalTier
 
 D = Decimal
 CATALOG_HEADER = ",".join(COLUMNS[FileKind.CATALOG])
-INSTITUTIONS_HEADER = "fixmedins_code,fixmedins_name,hosp_lv,admdvs,kind,demo"
+INSTITUTIONS_HEADER = "fixmedins_code,fixmedins_name,hosp_lv,admdvs,kind,demo,remote_enabled"
 MAPPING_HEADER = "fixmedins_code,medins_list_codg,med_list_codg,begndate,enddate"
 # code,name,list_type,chrgitm_lv,med_chrgitm_type,admdvs,selfpay_prop,tier3,tier2,tier1,primary,
 # lmt_used_flag,lmt_used_scope,begndate,enddate,demo
@@ -149,19 +149,21 @@ def test_xlsx_ratio_cell_is_read_from_its_text_not_through_binary(tmp_path: Path
 
 def test_good_institutions_csv_and_xlsx(tmp_path: Path) -> None:
     rows = [
-        "H99010000001,示范市第一人民医院,02,990100,hospital,1",
-        "P99010000001,示范大药房,11,990100,pharmacy,0",
+        "H99010000001,示范市第一人民医院,02,990100,hospital,1,1",
+        "P99010000001,示范大药房,11,990100,pharmacy,0,0",
     ]
     expected = (
         Institution(
-            "H99010000001", "示范市第一人民医院", HospLv.TIER3_A, "990100", "hospital", True
+            "H99010000001", "示范市第一人民医院", HospLv.TIER3_A, "990100", "hospital", True, True
         ),
-        Institution("P99010000001", "示范大药房", HospLv.UNGRADED, "990100", "pharmacy", False),
+        Institution(
+            "P99010000001", "示范大药房", HospLv.UNGRADED, "990100", "pharmacy", False, False
+        ),
     )
     parsed = read_catalog_file(write(tmp_path / "i.csv", INSTITUTIONS_HEADER, *rows))
     assert parsed.kind is FileKind.INSTITUTIONS and parsed.records == expected
     sheet = [INSTITUTIONS_HEADER.split(",")] + [
-        [*r.split(",")[:-1], int(r.split(",")[-1])] for r in rows
+        [*r.split(",")[:-2], *(int(flag) for flag in r.split(",")[-2:])] for r in rows
     ]
     assert read_catalog_file(write_xlsx(tmp_path / "i.xlsx", sheet)).records == expected
 
@@ -385,10 +387,12 @@ def test_every_problem_of_one_row_is_reported(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "column", "fragment"),
     [
-        ("H99010000001,医院,02,990200,hospital,1", "fixmedins_code", "does not carry its region"),
-        ("H9901000001,医院,02,990100,hospital,1", "fixmedins_code", "12 characters"),
-        ("H99010000001,医院,15,990100,hospital,1", "hosp_lv", "unknown code '15'"),
-        ("H99010000001,医院,02,990100,clinic,1", "kind", "unknown code 'clinic'"),
+        ("H99010000001,医院,02,990200,hospital,1,1", "fixmedins_code", "does not carry its region"),
+        ("H9901000001,医院,02,990100,hospital,1,1", "fixmedins_code", "12 characters"),
+        ("H99010000001,医院,15,990100,hospital,1,1", "hosp_lv", "unknown code '15'"),
+        ("H99010000001,医院,02,990100,clinic,1,1", "kind", "unknown code 'clinic'"),
+        ("H99010000001,医院,02,990100,hospital,1,", "remote_enabled", "required"),
+        ("H99010000001,医院,02,990100,hospital,1,2", "remote_enabled", "not a flag"),
     ],
 )
 def test_institution_mistakes(tmp_path: Path, line: str, column: str, fragment: str) -> None:
@@ -397,7 +401,7 @@ def test_institution_mistakes(tmp_path: Path, line: str, column: str, fragment: 
 
 
 def test_duplicate_institution(tmp_path: Path) -> None:
-    line = "H99010000001,医院,02,990100,hospital,1"
+    line = "H99010000001,医院,02,990100,hospital,1,0"
     problem = only_problem(write(tmp_path / "i.csv", INSTITUTIONS_HEADER, line, line))
     assert (problem.row, problem.column) == (3, "fixmedins_code")
     assert "duplicate key" in problem.reason

@@ -100,8 +100,11 @@ def bench_gateway(
     lines: int = 20, warmup: float = 1.0,
 ) -> GatewayBench:  # fmt: skip
     """Run ``clients`` threads of full outpatient settlements for ``warmup + seconds``."""
-    places = hospitals(info)
-    people = [Person.from_info(p) for p in info["persons"]]
+    everyone = [Person.from_info(p) for p in info["persons"]]
+    # local traffic of the region with the most persons: out-of-area care needs filings first
+    region = Counter(p.insuplc_admdvs for p in everyone).most_common(1)[0][0]
+    places = [h for h in hospitals(info) if h.admdvs == region] or hospitals(info)
+    people = [p for p in everyone if p.insuplc_admdvs == region]
     if len(people) < clients:
         raise InvalidValue(
             "--clients", f"{clients} clients need as many persons; there are {len(people)}"

@@ -131,6 +131,7 @@ _FIELDS: dict[FileKind, dict[str, tuple[Convert, bool]]] = {
         "fixmedins_code": (_FIXMEDINS, True), "fixmedins_name": (_TEXT, True),
         "hosp_lv": (_one_of(HospLv), True), "admdvs": (_ADMDVS, True),
         "kind": (_one_of(INSTITUTION_KINDS), True), "demo": (_flag, True),
+        "remote_enabled": (_flag, True),
     },
     FileKind.MAPPING: {
         "fixmedins_code": (_FIXMEDINS, True), "medins_list_codg": (_CODE, True),
@@ -345,7 +346,7 @@ def write_catalog_csv(path: Path, records: Iterable[Record], *, kind: FileKind) 
 def _cells(record: Record) -> list[str]:
     if isinstance(record, Institution):
         return [record.fixmedins_code, record.fixmedins_name, str(record.hosp_lv), record.admdvs,
-                record.kind, str(int(record.demo))]  # fmt: skip
+                record.kind, str(int(record.demo)), str(int(record.remote_enabled))]  # fmt: skip
     if isinstance(record, MappingEntry):
         return [record.fixmedins_code, record.medins_list_codg, record.med_list_codg,
                 record.begndate.isoformat(), _iso(record.enddate)]  # fmt: skip

@@ -59,6 +59,8 @@ class Institution:
     admdvs: str
     kind: str
     demo: bool = False
+    #: enabled for cross-region direct settlement (异地联网定点医药机构)
+    remote_enabled: bool = False
 
     @property
     def tier(self) -> HospitalTier:

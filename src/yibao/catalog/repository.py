@@ -15,6 +15,7 @@ from yibao.kernel.tiers import HospitalTier
 __all__ = [
     "load_catalog",
     "load_institutions",
+    "region_codes",
     "save_catalog_entries",
     "save_credential",
     "save_institutions",
@@ -29,10 +30,16 @@ def save_region(connection: Connection, *, admdvs: str, name: str) -> None:
     connection.execute(insert(regions), [{"admdvs": admdvs, "name": name, "province": admdvs[:2]}])
 
 
+def region_codes(connection: Connection) -> list[str]:
+    """The regions (统筹区) of this deployment."""
+    return list(connection.execute(select(regions.c.admdvs).order_by(regions.c.admdvs)).scalars())
+
+
 def save_institutions(connection: Connection, items: Iterable[Institution]) -> None:
     rows = [
         {"fixmedins_code": i.fixmedins_code, "fixmedins_name": i.fixmedins_name,
-         "hosp_lv": i.hosp_lv.value, "admdvs": i.admdvs, "kind": i.kind, "demo": i.demo}
+         "hosp_lv": i.hosp_lv.value, "admdvs": i.admdvs, "kind": i.kind, "demo": i.demo,
+         "remote_enabled": i.remote_enabled}
         for i in items
     ]  # fmt: skip
     if rows:
@@ -103,6 +110,6 @@ def load_institutions(connection: Connection) -> Mapping[str, Institution]:
     rows = connection.execute(select(institutions))
     return {
         r.fixmedins_code: Institution(r.fixmedins_code, r.fixmedins_name, HospLv(r.hosp_lv),
-                                      r.admdvs, r.kind, r.demo)
+                                      r.admdvs, r.kind, r.demo, r.remote_enabled)
         for r in rows
     }  # fmt: skip

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from yibao.store.base import metadata
@@ -38,6 +39,9 @@ institutions = Table(
     Column("admdvs", String(6), ForeignKey("regions.admdvs"), nullable=False),
     Column("kind", String(10), nullable=False),
     Column("demo", Boolean, nullable=False, default=False),
+    #: enabled for cross-region direct settlement (异地联网定点): visits of persons insured in
+    #: another region settle here directly; otherwise they are claimed at home (手工报销)
+    Column("remote_enabled", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 credentials = Table(

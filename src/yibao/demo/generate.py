@@ -2,7 +2,8 @@
 
 Lines draw from the region's catalogue in force (every class, some above their ceiling, some
 codes not listed at all); persons vary in insurance type, retirement, civil-servant status and
-special identity, so a batch of visits touches every step of the engine.
+special identity, so a batch of visits touches every step of the engine. A person is insured in
+the region of the institution (a local visit) unless ``insuplc_admdvs`` names another region.
 """
 
 from __future__ import annotations
@@ -32,11 +33,15 @@ def generate_visit(
     lines: int,
     day: date,
     inpatient: bool = True,
+    insuplc_admdvs: str | None = None,
 ) -> Visit:
-    """One visit of ``lines`` fee lines for a random person."""
+    """One visit of ``lines`` fee lines for a random person insured in ``insuplc_admdvs``.
+
+    The default is the institution's region: a local visit.
+    """
     insutype = rng.choice(("310", "390"))
     admitted = datetime(day.year, day.month, day.day, 8, 0)
-    person = _person(rng, number, insutype)
+    person = _person(rng, number, insutype, insuplc_admdvs or institution.admdvs)
     fee_lines = tuple(_line(rng, i, catalog, codes, admitted) for i in range(1, lines + 1))
     return Visit(
         mdtrt_id=f"GEN{number:08d}",
@@ -71,7 +76,7 @@ def generate_visits(
     ]  # fmt: skip
 
 
-def _person(rng: random.Random, number: int, insutype: str) -> Person:
+def _person(rng: random.Random, number: int, insutype: str, insuplc_admdvs: str) -> Person:
     employee = insutype == "310"
     retired = employee and rng.random() < 0.3
     identities: frozenset[PsnIdetType] = frozenset()
@@ -87,7 +92,7 @@ def _person(rng: random.Random, number: int, insutype: str) -> Person:
         insutype=insutype,
         psn_type=("1201" if retired else "1101") if employee else "1501",
         cvlserv_flag=employee and rng.random() < 0.1,
-        insuplc_admdvs="990100",
+        insuplc_admdvs=insuplc_admdvs,
         identities=identities,
     )
 

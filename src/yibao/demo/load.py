@@ -1,7 +1,9 @@
-"""Load the demo region into a migrated database, and describe it for outside clients.
+"""Load the demo regions into a migrated database, and describe them for outside clients.
 
-``yibao demo load`` writes, in one transaction: the region, its institutions with gateway
-credentials, its catalogue, its policy versions (the files' text) and the demo population.
+``yibao demo load`` writes, in one transaction: the three demo regions (示范市 990100, 示范二市
+990200 in the same invented province, 邻省市 980100 in another one, for out-of-area care), their
+institutions with gateway credentials, their catalogues, their policy versions (the files' text)
+and the demo population.
 ``yibao demo info --json`` prints what a client needs to drive the gateway.
 """
 
@@ -32,7 +34,8 @@ from yibao.registry.tables import enrolments, persons
 
 __all__ = ["DemoLoad", "demo_info", "demo_loaded", "demo_token", "load_demo"]
 
-REGIONS = {"990100": "示范市"}
+#: the demo regions, all invented (no real region uses province code 99 or 98)
+REGIONS = {"990100": "示范市", "990200": "示范二市", "980100": "邻省市"}
 _LOADED_AT = datetime(2026, 1, 1)
 
 
@@ -40,6 +43,7 @@ _LOADED_AT = datetime(2026, 1, 1)
 class DemoLoad:
     """What ``load_demo`` wrote."""
 
+    regions: int
     institutions: int
     catalog_entries: int
     policy_versions: int
@@ -47,9 +51,9 @@ class DemoLoad:
 
     def summary(self) -> str:
         return (
-            f"demo region loaded: {self.institutions} institutions with credentials, "
-            f"{self.catalog_entries} catalogue entries, {self.policy_versions} policy versions, "
-            f"{self.persons} persons"
+            f"demo loaded: {self.regions} regions, {self.institutions} institutions with "
+            f"credentials, {self.catalog_entries} catalogue entries, "
+            f"{self.policy_versions} policy versions, {self.persons} persons"
         )
 
 
@@ -66,7 +70,11 @@ def demo_loaded(connection: Connection) -> bool:
 def load_demo(
     connection: Connection, *, catalog: CatalogData, persons_count: int = 1200
 ) -> DemoLoad:
-    """Write the demo region into an empty, migrated database."""
+    """Write the demo regions into an empty, migrated database.
+
+    ``persons_count`` is the number of persons insured in 990100; the population adds one in
+    twenty as many insured in each other region (``yibao.demo.population``).
+    """
     if demo_loaded(connection):
         raise ConflictError(
             "the database already holds institutions; load the demo into an empty one"
@@ -97,7 +105,9 @@ def load_demo(
         identities=population.identities,
         balances=population.accounts,
     )
-    return DemoLoad(len(catalog.institutions), entries, len(book.policies), len(population.people))
+    return DemoLoad(
+        len(REGIONS), len(catalog.institutions), entries, len(book.policies), len(population.people)
+    )
 
 
 def demo_info(connection: Connection, *, base_url: str) -> dict[str, Any]:

@@ -281,11 +281,17 @@ def _plans(info: Mapping[str, Any], count: int, rate: float, seed: int) -> list[
     rng = random.Random(seed)
     places = hospitals(info)
     people = [Person.from_info(p) for p in info["persons"]]
+    # local traffic: each hospital's patients are insured in its region (out-of-area care needs
+    # filings first; docs/out-of-area.md)
+    local = {
+        p.admdvs: [x for x in people if x.insuplc_admdvs == p.admdvs] or people for p in places
+    }
     plans, at = [], 0.0
     for _ in range(count):
         kind = "inpatient" if rng.random() < 0.25 else "outpatient"
         repeats = ("2201", "2204", "2207") if kind == "outpatient" else ("2401", "2301", "2304")
-        plans.append(_Plan(at, kind, rng.choice(places), rng.choice(people), rng.random() < 0.1,
+        place = rng.choice(places)
+        plans.append(_Plan(at, kind, place, rng.choice(local[place.admdvs]), rng.random() < 0.1,
                            rng.random() < 0.1, rng.choice(repeats) if rng.random() < 0.15 else "",
                            rng.randrange(2**32)))  # fmt: skip
         at += rng.expovariate(rate / 60)

@@ -21,8 +21,12 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from yibao.gateway.claims_api import claims_router
 from yibao.gateway.pipeline import Gateway
+from yibao.gateway.remote_api import remote_router
 from yibao.gateway.review_api import review_router
+from yibao.kernel.errors import CatalogError
+from yibao.settlement.visits import Reference
 
 __all__ = ["MAX_BODY", "PATH", "POSTGRESQL_CONCURRENCY", "create_app"]
 
@@ -34,6 +38,12 @@ POSTGRESQL_CONCURRENCY = 8
 _log = logging.getLogger("yibao.gateway")
 
 _INTERNAL = {"infcode": -1, "err_msg": "internal error; the agency has been told", "output": None}
+
+
+def _reference(gateway: Gateway) -> Reference:
+    if gateway.reference is None:
+        raise CatalogError("the gateway has no reference data loaded (policies, catalogues)")
+    return gateway.reference
 
 
 def create_app(gateway: Gateway, *, concurrency: int | None = None) -> ASGIApp:
@@ -50,6 +60,11 @@ def create_app(gateway: Gateway, *, concurrency: int | None = None) -> ASGIApp:
     limiter = CapacityLimiter(concurrency)
     api = FastAPI(title="yibao gateway", docs_url=None, redoc_url=None, openapi_url=None)
     api.include_router(review_router(gateway.engine, clock=gateway.clock))  # /api/audit/…
+    api.include_router(remote_router(gateway.engine, clock=gateway.clock))  # /api/remote-filings
+    if gateway.var_dir is not None:  # /api/claims/…
+        api.include_router(claims_router(gateway.engine, var_dir=gateway.var_dir,
+                                         reference=lambda: _reference(gateway),
+                                         clock=gateway.clock))  # fmt: skip
 
     @api.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -30,6 +30,7 @@ def build_gateway(services: Services) -> Gateway:
         region=services.settings.region,
         clock=datetime.now,
         reference=reference,
+        var_dir=services.settings.var_dir,
     )
 
 

@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
@@ -110,6 +111,8 @@ class Gateway:
     reference: Reference | None = None
     #: seconds a worker keeps a credential it looked up (a revoked one works at most this long)
     credential_ttl: int = 60
+    #: where uploaded documents are kept (claims); None: the claims API is not served
+    var_dir: Path | None = None
     _credentials: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> Reply:

@@ -13,7 +13,7 @@ POST    ``/api/audit/appeals``                  the institution appeals violatio
 
 Every route is a few lines that call one use case of :mod:`yibao.audit.review` in one transaction.
 Money goes out as exact text and comes in as a string (a JSON number with a fraction is a float
-and is refused, naming the field). Errors are answered here, in one place (:class:`_Guarded`):
+and is refused, naming the field). Errors are answered by :class:`~yibao.gateway.api_errors.GuardedRoute`:
 ``{"error": {"code", "field", "reason", "message"}}`` with 422 (bad input), 404 (no such case,
 or another institution's), 409 (the case's state refuses the step); never a traceback.
 
@@ -24,15 +24,12 @@ cases" are issue I's (ADR 0013); until then this API belongs on the agency's int
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
@@ -43,14 +40,13 @@ from yibao.audit.review import (
     get_case,
     list_queue,
 )
-from yibao.kernel.errors import ConflictError, InvalidValue, NotFound, YibaoError
+from yibao.gateway.api_errors import GuardedRoute
 from yibao.kernel.money import money
 from yibao.store.engine import read_transaction, write_transaction
 
 __all__ = ["PREFIX", "review_router"]
 
 PREFIX = "/api/audit"
-_log = logging.getLogger("yibao.api.review")
 
 
 class _Body(BaseModel):
@@ -84,7 +80,7 @@ class DecisionIn(_Body):
 
 def review_router(engine: Engine, *, clock: Callable[[], datetime] = datetime.now) -> APIRouter:
     """The review API over ``engine``; ``clock`` stamps the steps."""
-    router = APIRouter(prefix=PREFIX, route_class=_Guarded)
+    router = APIRouter(prefix=PREFIX, route_class=GuardedRoute)
 
     @router.get("/cases")
     def queue(
@@ -134,53 +130,3 @@ def review_router(engine: Engine, *, clock: Callable[[], datetime] = datetime.no
         return JSONResponse({"case": done.as_json()}, status_code=201)
 
     return router
-
-
-class _Guarded(APIRoute):
-    """Routes whose errors are answered as JSON naming the field and the reason, never a 500 page."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                return _invalid_request(exc)
-            except YibaoError as exc:
-                return _refused(exc)
-            except Exception:
-                _log.exception("unexpected failure in %s %s", request.method, request.url.path)
-                return _error(500, "YB0000", "", "internal error; the agency has been told")
-
-        return guarded
-
-
-def _refused(exc: YibaoError) -> JSONResponse:
-    field = getattr(exc, "field", None)
-    reason = getattr(exc, "reason", None)
-    if field is None or reason is None:  # "field: reason", as every review error is worded
-        head, _, tail = exc.message.partition(": ")
-        field, reason = (head, tail) if tail and " " not in head else ("", exc.message)
-    status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, ConflictError) else 422
-    return _error(status, exc.code, str(field), str(reason))
-
-
-def _invalid_request(exc: RequestValidationError) -> JSONResponse:
-    problems = []
-    for err in exc.errors():
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path")]
-        field = "body" if err.get("type") == "json_invalid" else ".".join(loc) or "body"
-        problems.append({"field": field, "reason": str(err.get("msg", "invalid"))})
-    first = problems[0] if problems else {"field": "body", "reason": "invalid request"}
-    payload = _payload(InvalidValue.code, first["field"], first["reason"])
-    return JSONResponse({"error": {**payload, "problems": problems}}, status_code=422)
-
-
-def _payload(code: str, field: str, reason: str) -> dict[str, str]:
-    message = f"{field}: {reason}" if field else reason
-    return {"code": code, "field": field, "reason": reason, "message": message}
-
-
-def _error(status: int, code: str, field: str, reason: str) -> JSONResponse:
-    return JSONResponse({"error": _payload(code, field, reason)}, status_code=status)

@@ -26,6 +26,17 @@ from yibao.settlement.output import render_lines, render_settlement
 __all__ = ["VISIT_CALLS"]
 
 
+def _care_region(call: Call) -> str:
+    """The envelope's 就医地 must be the calling institution's region."""
+    own = call.ref.institution(call.caller).admdvs
+    if call.envelope.mdtrtarea_admvs != own:
+        raise InvalidValue(
+            "mdtrtarea_admvs",
+            f"{call.envelope.mdtrtarea_admvs} is not the region of institution {call.caller} ({own})",
+        )
+    return own
+
+
 def register_outpatient(call: Call) -> dict[str, Any]:
     """2201 门诊挂号: a visit for an insured person; returns ``mdtrt_id``."""
     data = call.node("data")
@@ -33,7 +44,8 @@ def register_outpatient(call: Call) -> dict[str, Any]:
         call.connection, caller=call.caller, psn_no=call.required("data", "psn_no"),
         insutype=call.required("data", "insutype"), med_type="11",
         begntime=parse_datetime(call.required("data", "begntime"), field="input.data.begntime"),
-        mdtrtarea_admvs=call.envelope.mdtrtarea_admvs, msgid=call.envelope.msgid,
+        mdtrtarea_admvs=_care_region(call), insuplc_admdvs=call.envelope.insuplc_admdvs,
+        msgid=call.envelope.msgid,
         ipt_no=data.get("ipt_otp_no"),
     )  # fmt: skip
     return {
@@ -52,7 +64,8 @@ def admit(call: Call) -> dict[str, Any]:
         call.connection, caller=call.caller, psn_no=call.required("mdtrtinfo", "psn_no"),
         insutype=call.required("mdtrtinfo", "insutype"), med_type=call.required("mdtrtinfo", "med_type"),
         begntime=parse_datetime(call.required("mdtrtinfo", "begntime"), field="input.mdtrtinfo.begntime"),
-        mdtrtarea_admvs=call.envelope.mdtrtarea_admvs, msgid=call.envelope.msgid, ipt_no=info.get("ipt_no"),
+        mdtrtarea_admvs=_care_region(call), insuplc_admdvs=call.envelope.insuplc_admdvs,
+        msgid=call.envelope.msgid, ipt_no=info.get("ipt_no"),
     )  # fmt: skip
     uc.record_visit_info(call.connection, caller=call.caller, mdtrt_id=mdtrt_id, med_type=None,
                          diagnoses=_diagnoses(call), operation=_operation(info))  # fmt: skip

@@ -1,4 +1,4 @@
-"""Filing tables: 门诊慢特病备案, 人员定点备案 and 转院备案, each with its validity and revocation.
+"""Filing tables: 门诊慢特病备案, 人员定点备案, 转院备案 and 异地就医备案, each with its validity and revocation.
 
 A filing is never deleted: revoking one (2504, 2506, 2502) stamps ``revoked_at`` and the
 institution's memo, so the agency can see what was valid on any past day. The fields of the
@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, String, 
 
 from yibao.store.base import metadata
 
-__all__ = ["chronic_filings", "designated_filings", "referral_filings"]
+__all__ = ["chronic_filings", "designated_filings", "referral_filings", "remote_filings"]
 
 chronic_filings = Table(
     "chronic_filings",
@@ -77,4 +77,27 @@ referral_filings = Table(
     #: the interface's other fields as sent (tel, addr, identifying institution, agent …)
     Column("particulars", JSON, nullable=False, default=dict),
     Index("ix_referral_filings_psn_no", "psn_no"),
+)
+
+remote_filings = Table(
+    "remote_filings",
+    metadata,
+    Column("filing_id", String(30), primary_key=True),
+    Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False),
+    #: the insuring region that accepted the filing (参保地)
+    Column("insuplc_admdvs", String(6), nullable=False),
+    #: where care is filed for (就医地): a city (``980100``) or a whole province (``980000``)
+    Column("mdtrtarea_admdvs", String(6), nullable=False),
+    Column("filing_type", String(20), nullable=False),
+    Column("begndate", Date, nullable=False),
+    Column("enddate", Date),
+    #: ``person`` (portal, API) or ``agency`` (the insuring region's window)
+    Column("filed_by", String(10), nullable=False),
+    Column("operator", String(50), nullable=False),
+    Column("filed_at", DateTime, nullable=False),
+    #: the filing this one renews (it begins the day after that one ends)
+    Column("renews", String(30)),
+    Column("withdrawn_at", DateTime),
+    Column("memo", String(500), nullable=False, default=""),
+    Index("ix_remote_filings_psn_no", "psn_no"),
 )

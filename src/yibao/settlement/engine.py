@@ -25,10 +25,11 @@ from decimal import Decimal
 from yibao.audit.findings import Finding
 from yibao.audit.model import Action
 from yibao.catalog.model import CatalogEntry
-from yibao.kernel.codes import FundPayType
+from yibao.kernel.codes import FundPayType, PayLoc
 from yibao.kernel.errors import SettlementRefused
 from yibao.kernel.money import ZERO, ratio_places
 from yibao.policy.model import Policy
+from yibao.registry.remote_model import FilingType
 from yibao.settlement import funds
 from yibao.settlement.funds import Ledger
 from yibao.settlement.model import (
@@ -79,6 +80,8 @@ def settle(
                   m.amount, clause=f"审核规则 {m.rule_id}")
         for m in moved
     )  # fmt: skip
+    if visit.pay_loc is not PayLoc.LOCAL:
+        ledger.trace.append(_out_of_area_step(visit, policy))
     ctx = funds.Context(policy, plan, care, visit, before, state.balance, state.family_balance)
     full_amounts, full_funds, pool_ratio = _calculate(ctx, ledger)
     full_delta = Accumulators(ledger.delta)
@@ -145,6 +148,17 @@ def reverse(
         balc=balance - own_account_part(amounts),
         reverses=original.setl_id,
     )
+
+
+def _out_of_area_step(visit: Visit, policy: Policy) -> TraceStep:
+    """异地就医: whose catalogue split the lines and whose policy pays, under which filing."""
+    filing = "未备案" if visit.filing_type is None else FilingType(visit.filing_type).label
+    text = (
+        f"异地就医（{visit.pay_loc.label}，{filing}）：就医地 {visit.mdtrtarea_admvs} 的目录、限价与"
+        f"先行自付比例分割明细；参保地 {visit.person.insuplc_admdvs} 的政策 {policy.region} "
+        f"{policy.version} 计算起付线、支付比例与限额（就医地目录、参保地政策）"
+    )
+    return TraceStep("place_of_care", text, None, clause="医保发〔2022〕22号 第6条")
 
 
 def _sum_lines(lines: tuple[LineSplit, ...]) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:

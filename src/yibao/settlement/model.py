@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 from yibao.audit.findings import Finding
 from yibao.catalog.model import Institution
-from yibao.kernel.codes import FundPayType, PsnIdetType
+from yibao.kernel.codes import FundPayType, PayLoc, PsnIdetType
 from yibao.kernel.money import ZERO
 
 __all__ = [
@@ -37,7 +37,17 @@ __all__ = [
     "TraceStep",
     "Visit",
     "YearState",
+    "pay_loc_of",
 ]
+
+
+def pay_loc_of(care_admdvs: str, insuplc_admdvs: str) -> PayLoc:
+    """支付地点类别: local care, care elsewhere in the province, or in another province."""
+    if care_admdvs == insuplc_admdvs:
+        return PayLoc.LOCAL
+    if care_admdvs[:2] == insuplc_admdvs[:2]:
+        return PayLoc.IN_PROVINCE
+    return PayLoc.CROSS_PROVINCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +100,11 @@ class Visit:
     mid_setl_flag: bool = False
     mdtrt_cert_type: str = "02"
     filing_type: str | None = None
+
+    @property
+    def pay_loc(self) -> PayLoc:
+        """Where the person is insured relative to where care happens (``pay_loc``)."""
+        return pay_loc_of(self.mdtrtarea_admvs, self.person.insuplc_admdvs)
 
     @property
     def settle_day(self) -> date:

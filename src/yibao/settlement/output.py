@@ -47,6 +47,7 @@ def render_settlement(s: Settlement) -> JsonDict:
         "clr_optins": visit.institution.admdvs,
         "clr_type": "21" if visit.med_type.startswith("2") else "11",
         "clr_way": "1",
+        "pay_loc": visit.pay_loc.value,
     }
     return {
         "setlinfo": setlinfo,
@@ -55,6 +56,13 @@ def render_settlement(s: Settlement) -> JsonDict:
             "kind": s.kind.value,
             "reverses": s.reverses,
             "prior_setl_ids": list(s.prior_setl_ids),
+            "place_of_care": {
+                "mdtrtarea_admvs": visit.mdtrtarea_admvs,
+                "insuplc_admdvs": person.insuplc_admdvs,
+                "pay_loc": visit.pay_loc.value,
+                "pay_loc_name": visit.pay_loc.label,
+                "filing_type": visit.filing_type,
+            },
             "policy": {
                 "region": s.policy_region,
                 "version": s.policy_version,

@@ -17,6 +17,7 @@ from functools import cache
 from sqlalchemy import Connection, Insert, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from yibao.kernel.codes import PayLoc
 from yibao.kernel.errors import ConflictError, NotFound
 from yibao.kernel.money import ZERO
 from yibao.registry.families import FamilyAccount
@@ -31,7 +32,14 @@ from yibao.settlement.model import (
     SettlementKind,
     YearState,
 )
-from yibao.settlement.tables import fee_lines, settlement_funds, settlements, visits, year_counters
+from yibao.settlement.tables import (
+    fee_lines,
+    region_receivables,
+    settlement_funds,
+    settlements,
+    visits,
+    year_counters,
+)
 
 __all__ = [
     "VisitRow",
@@ -199,8 +207,12 @@ def store_settlement(
     msgid: str,
     year: int,
     family: Sequence[FamilyAccount] = (),
+    receivable: bool = True,
 ) -> None:
     """Write a settlement (or reversal) with its funds, counters and account movements.
+
+    ``receivable``: a non-local settlement is owed to the care region by the insuring one
+    (``region_receivables``), unless the care region advanced nothing (a manual claim, paid at home).
 
     ``family``: the holders (with balances) whose mutual aid ``s.amounts.acct_mulaid_pay`` draws
     on, in order; money given back to the family goes to the holders that paid for the visit.
@@ -230,10 +242,25 @@ def store_settlement(
         )
     _move_counters(connection, s, year)
     _move_account(connection, s)
+    if receivable and s.visit.pay_loc is not PayLoc.LOCAL:
+        _record_receivable(connection, s)
     if s.amounts.acct_mulaid_pay > ZERO:
         _draw_on_family(connection, s, family)
     elif s.amounts.acct_mulaid_pay < ZERO:
         _give_back_to_family(connection, s)
+
+
+def _record_receivable(connection: Connection, s: Settlement) -> None:
+    """异地就医: the care region advanced the funds' and the account's share for the insuring one."""
+    visit, a = s.visit, s.amounts
+    connection.execute(insert(region_receivables), [{
+        "setl_id": s.setl_id, "mdtrt_id": visit.mdtrt_id, "psn_no": visit.person.psn_no,
+        "fixmedins_code": visit.institution.fixmedins_code, "care_admdvs": visit.mdtrtarea_admvs,
+        "insu_admdvs": visit.person.insuplc_admdvs, "pay_loc": visit.pay_loc.value,
+        "kind": s.kind.value, "setl_time": s.setl_time, "period": f"{s.setl_time:%Y-%m}",
+        "medfee_sumamt": a.medfee_sumamt, "fund_pay_sumamt": a.fund_pay_sumamt,
+        "acct_pay": a.acct_pay, "amount": a.fund_pay_sumamt + a.acct_pay,
+    }])  # fmt: skip
 
 
 def _move_counters(connection: Connection, s: Settlement, year: int) -> None:

@@ -4,6 +4,8 @@ A settlement row carries the queryable ``setlinfo`` amounts as columns and the w
 trace, the visit's running totals) as a JSON document, so a later mid-stay, final or reversal
 rebuilds exactly what the engine needs. ``year_counters`` holds a person's yearly counters, one row
 per counter, moved only inside the transaction that stores the settlement.
+``region_receivables`` holds one row per settlement of a person insured in another region (异地就医):
+what the care region advanced for the insuring region, written in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "diagnoses",
     "fee_lines",
     "operations",
+    "region_receivables",
     "settlement_funds",
     "settlements",
     "visits",
@@ -144,4 +147,30 @@ year_counters = Table(
     Column("year", Integer, primary_key=True),
     Column("counter", String(30), primary_key=True),
     Column("value", Amount(), nullable=False),
+)
+
+region_receivables = Table(
+    "region_receivables",
+    metadata,
+    Column("setl_id", String(40), ForeignKey("settlements.setl_id"), primary_key=True),
+    Column("mdtrt_id", String(30), nullable=False),
+    Column("psn_no", String(30), nullable=False),
+    Column("fixmedins_code", String(30), nullable=False),
+    #: the creditor: the region where care happened (就医地), which paid the institution
+    Column("care_admdvs", String(6), nullable=False),
+    #: the debtor: the person's insuring region (参保地)
+    Column("insu_admdvs", String(6), nullable=False),
+    #: 支付地点类别: 2 省内异地, 3 跨省异地
+    Column("pay_loc", String(1), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("setl_time", DateTime, nullable=False),
+    #: the clearing month, ``YYYY-MM`` of ``setl_time``
+    Column("period", String(7), nullable=False),
+    Column("medfee_sumamt", Amount(), nullable=False),
+    Column("fund_pay_sumamt", Amount(), nullable=False),
+    Column("acct_pay", Amount(), nullable=False),
+    #: what the insuring region owes: its funds' share plus the person's account (negative for a
+    #: reversal, which mirrors the settlement it reverses)
+    Column("amount", Amount(), nullable=False),
+    Index("ix_region_receivables_period_regions", "period", "care_admdvs", "insu_admdvs"),
 )

@@ -34,6 +34,7 @@ from yibao.settlement import repository as repo
 from yibao.settlement.audit_view import audit_visit, visit_record
 from yibao.settlement.engine import reverse, settle
 from yibao.settlement.model import FeeLine, LineSplit, Person, Settlement, SettlementKind, Visit
+from yibao.settlement.remote import remote_filing_type
 from yibao.settlement.rules import (
     accept_lines,
     check_can_settle,
@@ -125,14 +126,23 @@ def register_visit(
     mdtrtarea_admvs: str,
     msgid: str,
     ipt_no: str | None = None,
+    insuplc_admdvs: str | None = None,
 ) -> str:
-    """A new visit of an enrolled person; returns its ``mdtrt_id``."""
+    """A new visit of an enrolled person; returns its ``mdtrt_id``.
+
+    ``insuplc_admdvs`` (the envelope's, when sent) must be the person's insuring region.
+    """
     found = find_person(connection, psn_no=psn_no, day=begntime.date())
     enrolment = next((e for e in found.enrolments if e.insutype == insutype), None)
     if enrolment is None:
         day = begntime.date()
         why = uncovered_reason(connection, psn_no=psn_no, insutype=insutype, day=day)
         raise SettlementRefused(f"insutype: no cover on {day}: {why}")
+    if insuplc_admdvs and insuplc_admdvs != enrolment.insuplc_admdvs:
+        raise SettlementRefused(
+            f"insuplc_admdvs: {insuplc_admdvs} is not the insuring region of person {psn_no} "
+            f"({enrolment.insuplc_admdvs})"
+        )
     mdtrt_id = f"{caller[-12:]}{begntime:%y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
     connection.execute(insert(visits), [{
         "mdtrt_id": mdtrt_id, "fixmedins_code": caller, "psn_no": psn_no, "insutype": insutype,
@@ -189,6 +199,12 @@ def settle_visit(
     day = settlement_day(visit, now, latest, where=request.infno)
     policy = ref.policies.in_force(row.insuplc_admdvs, day)
     _check_filings(connection, policy, row, day)
+    filing = remote_filing_type(
+        connection, institution=visit.institution, psn_no=row.psn_no, med_type=row.med_type,
+        care_admdvs=row.mdtrtarea_admvs, insuplc_admdvs=row.insuplc_admdvs,
+        begin=row.begntime.date(), day=day,
+    )  # fmt: skip
+    visit = replace(visit, filing_type=None if filing is None else filing.value)
     check_sent_amount(
         request.medfee_sumamt, visit, latest, field=f"{request.infno}.data.medfee_sumamt"
     )

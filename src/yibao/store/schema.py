@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from yibao.audit import tables as audit_tables
 from yibao.catalog import tables as catalog_tables
+from yibao.crossregion import claim_tables, clearing_tables
 from yibao.gateway import tables as gateway_tables
 from yibao.policy import tables as policy_tables
 from yibao.registry import filing_tables
@@ -21,4 +22,6 @@ TABLE_MODULES = (
     settlement_tables,
     gateway_tables,
     audit_tables,
+    claim_tables,
+    clearing_tables,
 )
