@@ -107,6 +107,9 @@ max_wal_size = 256MB
 min_wal_size = 32MB
 log_min_messages = warning
 log_checkpoints = off
+# each test database lives for one test: an autovacuum worker on it only races DROP … (FORCE),
+# which a non-superuser may not use to end a superuser's worker
+autovacuum = off
 EOF
 }
 

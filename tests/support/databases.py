@@ -13,6 +13,7 @@ import fcntl
 import os
 import secrets
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -118,7 +119,20 @@ def fresh_postgres_database(
     try:
         yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop(admin, name)
+
+
+def _drop(admin: psycopg.Connection[tuple[object, ...]], name: str, attempts: int = 20) -> None:
+    """Drop a test database; a background worker of the server (not ours to end) may hold it for
+    a moment, so a refusal is tried again a little later."""
+    for attempt in range(attempts):
+        try:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def sqlite_url(directory: Path) -> str:
