@@ -38,7 +38,8 @@ from yibao.registry.tables import enrolments, persons
 
 __all__ = [
     "ChronicFiling", "DesignatedFiling", "ReferralFiling", "chronic_filing_on", "chronic_filings_of",
-    "designated_of", "designated_on", "file_chronic", "file_designated", "file_referral", "referrals_of",
+    "designated_of", "designated_on", "file_chronic", "file_designated", "file_referral", "new_filing_id",
+    "person_locked", "referrals_of",
     "revoke_chronic", "revoke_designated", "revoke_referral",
 ]  # fmt: skip
 
@@ -73,7 +74,7 @@ def file_chronic(
             f"opsp_dise_code: person {psn_no} already has filing {clash.filing_id} for {code}, "
             f"valid from {clash.begndate} to {until}"
         )
-    filing_id = _new_id(connection, table.c.filing_id, "2503", now)
+    filing_id = new_filing_id(connection, table.c.filing_id, "2503", now)
     connection.execute(insert(table), [{
         "filing_id": filing_id, "psn_no": psn_no, "insutype": insutype, "opsp_dise_code": code,
         "opsp_dise_name": name, "fixmedins_code": institution, "begndate": begndate,
@@ -104,7 +105,7 @@ def file_designated(
     _check_filing(connection, caller=caller, psn_no=psn_no, begndate=begndate, enddate=enddate)
     insutype = _enrolment(connection, psn_no=psn_no, insutype=insutype, day=begndate)
     table = designated_filings
-    filing_id = _new_id(connection, table.c.filing_id, "2505", now)
+    filing_id = new_filing_id(connection, table.c.filing_id, "2505", now)
     replaced = (
         update(table)
         .where(
@@ -150,7 +151,7 @@ def file_referral(
     if target == caller:
         raise InvalidValue("reflin_medins_no", f"{target} is the referring institution itself")
     table = referral_filings
-    sn = _new_id(connection, table.c.trt_dcla_detl_sn, "2501", now)
+    sn = new_filing_id(connection, table.c.trt_dcla_detl_sn, "2501", now)
     connection.execute(insert(table), [{
         "trt_dcla_detl_sn": sn, "psn_no": psn_no, "insutype": insutype, "diag_code": diag_code,
         "diag_name": diag_name, "from_fixmedins_code": caller, "reflin_medins_no": target,
@@ -249,7 +250,7 @@ def _revoke(
 ) -> _Record:  # fmt: skip
     key, owner = _key_and_owner(table)
     row = None
-    if _locked(connection, psn_no):
+    if person_locked(connection, psn_no):
         row = connection.execute(
             select(table).where(key == filing_id, table.c.psn_no == psn_no, owner == caller)
         ).first()
@@ -280,11 +281,11 @@ def _check_filing(
     _text(caller, "fixmedins_code", CODE_LENGTH)
     if enddate is not None and enddate < begndate:
         raise InvalidValue("enddate", f"{enddate} is before begndate {begndate}")
-    if not _locked(connection, psn_no):
+    if not person_locked(connection, psn_no):
         raise NotFound(f"psn_no: no insured person {psn_no}")
 
 
-def _locked(connection: Connection, psn_no: str) -> bool:
+def person_locked(connection: Connection, psn_no: str) -> bool:
     """Hold the person's row to the transaction's end, as a settlement does; False: no such person."""
     query = select(persons.c.psn_no).where(persons.c.psn_no == psn_no)
     if connection.dialect.name != "sqlite":
@@ -325,7 +326,7 @@ def _text(value: str, field: str, length: int) -> str:
     return text
 
 
-def _new_id(connection: Connection, column: Column[Any], prefix: str, now: datetime) -> str:
+def new_filing_id(connection: Connection, column: Column[Any], prefix: str, now: datetime) -> str:
     """``prefix`` (4) + ``yyyyMMddHHmmss`` (14) + 12 digits from a random UUID, unused so far."""
     while True:
         candidate = f"{prefix}{now:%Y%m%d%H%M%S}{uuid.uuid4().int % 10**12:012d}"

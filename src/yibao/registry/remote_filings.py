@@ -13,7 +13,6 @@ read another context's tables.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,7 +20,9 @@ from typing import Any
 from sqlalchemy import Connection, insert, or_, select, update
 
 from yibao.kernel.errors import ConflictError, InvalidValue, NotFound
+from yibao.kernel.fields import clean_text
 from yibao.registry.filing_tables import remote_filings
+from yibao.registry.filings import new_filing_id, person_locked
 from yibao.registry.remote_model import (
     FilingType,
     RemoteFiling,
@@ -30,7 +31,7 @@ from yibao.registry.remote_model import (
     check_remote_filing,
 )
 from yibao.registry.service import ACTIVE
-from yibao.registry.tables import enrolments, persons
+from yibao.registry.tables import enrolments
 
 __all__ = [
     "FILED_BY",
@@ -52,7 +53,7 @@ def file_remote(
     """File care outside the insuring region for an insured person; returns the new filing."""
     if filed_by not in FILED_BY:
         raise InvalidValue("filed_by", f"{filed_by!r} is neither of {', '.join(FILED_BY)}")
-    operator = _text(operator, "operator", 50)
+    operator = clean_text(operator, field="operator", limit=50)
     _lock(connection, psn_no)
     insuplc = _insuring_region(connection, psn_no, begndate)
     kind = check_remote_filing(filing_type=filing_type, insuplc_admdvs=insuplc,
@@ -68,11 +69,12 @@ def file_remote(
                 f"({held.filing_type.label}, {held.mdtrtarea_admdvs}) valid {held.begndate} to "
                 f"{until}, which overlaps {begndate} to {enddate or 'open-ended'}"
             )
+    filing_id = new_filing_id(connection, remote_filings.c.filing_id, "YDBA", now)
     filing = RemoteFiling(
-        filing_id=_new_id(connection, now), psn_no=psn_no, insuplc_admdvs=insuplc,
+        filing_id=filing_id, psn_no=psn_no, insuplc_admdvs=insuplc,
         mdtrtarea_admdvs=mdtrtarea_admdvs, filing_type=kind, begndate=begndate, enddate=enddate,
         filed_by=filed_by, operator=operator, filed_at=now, renews=renews,
-        memo=_text(memo, "memo", 500, required=False),
+        memo=clean_text(memo, field="memo", limit=500, required=False),
     )  # fmt: skip
     connection.execute(insert(remote_filings), [_row(filing)])
     return filing
@@ -101,7 +103,7 @@ def withdraw_remote(
 ) -> RemoteFiling:
     """Withdraw a filing from now on; returns it as it was before."""
     held = _held(connection, filing_id, psn_no)
-    reason = _text(memo, "memo", 500)
+    reason = clean_text(memo, field="memo", limit=500)
     connection.execute(
         update(remote_filings)
         .where(remote_filings.c.filing_id == filing_id, remote_filings.c.withdrawn_at.is_(None))
@@ -176,32 +178,6 @@ def _insuring_region(connection: Connection, psn_no: str, day: date) -> str:
     return str(found.insuplc_admdvs)
 
 
-def _lock(connection: Connection, psn_no: str) -> None:
-    query = select(persons.c.psn_no).where(persons.c.psn_no == psn_no)
-    if connection.dialect.name != "sqlite":
-        query = query.with_for_update()
-    if connection.execute(query).first() is None:
-        raise NotFound(f"psn_no: no insured person {psn_no}")
-
-
-def _text(value: str, field: str, length: int, *, required: bool = True) -> str:
-    text = value.strip()
-    if required and not text:
-        raise InvalidValue(field, "empty")
-    if len(text) > length:
-        raise InvalidValue(field, f"longer than {length} characters")
-    return text
-
-
-def _new_id(connection: Connection, now: datetime) -> str:
-    """``YDBA`` + ``yyyyMMddHHmmss`` + 12 digits of a random UUID, unused so far."""
-    column = remote_filings.c.filing_id
-    while True:
-        candidate = f"YDBA{now:%Y%m%d%H%M%S}{uuid.uuid4().int % 10**12:012d}"
-        if connection.execute(select(column).where(column == candidate)).first() is None:
-            return candidate
-
-
 def _row(f: RemoteFiling) -> dict[str, Any]:
     return {"filing_id": f.filing_id, "psn_no": f.psn_no, "insuplc_admdvs": f.insuplc_admdvs,
             "mdtrtarea_admdvs": f.mdtrtarea_admdvs, "filing_type": f.filing_type.value,
@@ -213,3 +189,8 @@ def _row(f: RemoteFiling) -> dict[str, Any]:
 def _record(row: Any) -> RemoteFiling:
     m = row._mapping
     return RemoteFiling(**{**m, "filing_type": FilingType(m["filing_type"])})
+
+
+def _lock(connection: Connection, psn_no: str) -> None:
+    if not person_locked(connection, psn_no):
+        raise NotFound(f"psn_no: no insured person {psn_no}")
