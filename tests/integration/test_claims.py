@@ -552,9 +552,11 @@ def test_a_claim_without_a_record_needs_the_institution_and_is_noted(
     assert [d.value for d in filed.required] == ["invoice", "fee_list"]
 
 
-def test_an_institution_outside_the_catalogue_cannot_be_settled_yet(
+def test_care_at_an_institution_outside_the_deployment_settles_from_the_claim(
     engine: Engine, ref: Reference, root: Path
 ) -> None:
+    """深圳 (440300) is no region of this deployment: the claim names the institution, its level and
+    region, the insuring region's catalogue splits the lines and emergency care counts as filed."""
     psn_no = employee(engine)
     data = claim_data(psn_no, med_type="13", begndate=END.isoformat(), enddate=END.isoformat(),
                       fixmedins_code="H44030000009", fixmedins_name="某市人民医院", hosp_lv="02",
@@ -567,13 +569,30 @@ def test_an_institution_outside_the_catalogue_cannot_be_settled_yet(
         upload(connection, root, claim_no, "fee_list", minimal_png(3))
         take(connection, claim_no=claim_no, clerk="k", now=NOW)
         decide(connection, claim_no=claim_no, clerk="k", outcome="approve", reason=None, now=NOW)
-        before = counters(connection, psn_no)
-    with pytest.raises(ClaimConflict) as refused, write_transaction(engine) as connection:
-        settle_claim(connection, ref, claim_no=claim_no, clerk="k", now=NOW)
-    assert refused.value.field == "fixmedins_code"
+        assert counters(connection, psn_no) == {}
+        claim, s = settle_claim(connection, ref, claim_no=claim_no, clerk="k", now=NOW)
+    assert "H44030000009" not in ref.institutions
+    assert (claim.state, claim.catalog_admdvs, claim.filing_type) == (
+        ClaimState.SETTLED, "990100", "emergency")  # fmt: skip
+    assert (s.visit.institution.fixmedins_name, s.visit.institution.admdvs, s.visit.pay_loc.value) == (
+        "某市人民医院", "440300", "3")  # fmt: skip
+    assert_identities(s)
+    a = s.amounts
+    # 990100's 三级 outpatient pooling: 1,000 deductible, 50% less 10 points for emergency care
+    assert (a.medfee_sumamt, a.inscp_scp_amt, a.act_pay_dedc, a.fund_pay_sumamt, a.acct_pay) == (
+        D("2281.50"), D("1647.50"), D("1000.00"), D("259.00"), D("0.00"))  # fmt: skip
+    assert claim.payable == D("259.00") == (a.inscp_scp_amt - a.act_pay_dedc) * D("0.40")
     with engine.connect() as connection:
-        assert counters(connection, psn_no) == before
-        assert get_claim(connection, claim_no, today=NOW.date()).claim.state is ClaimState.APPROVED
+        row = connection.execute(select(visits).where(visits.c.mdtrt_id == claim_no)).one()
+        moved = counters(connection, psn_no)
+    assert (row.status, row.fixmedins_code, row.mdtrtarea_admvs) == (
+        "settled",
+        "H44030000009",
+        "440300",
+    )
+    assert moved["inscp"] == a.inscp_scp_amt
+    assert sum((v for k, v in moved.items() if k.startswith("fund:")), D(0)) == a.fund_pay_sumamt
+    assert count(engine, fee_lines, fee_lines.c.mdtrt_id == claim_no) == 5
 
 
 def test_failure_records_must_fit_the_institution(engine: Engine) -> None:

@@ -2,9 +2,10 @@
 
 :func:`settle_claim` builds the :class:`~yibao.settlement.model.Visit` a direct settlement would
 have built — the person from the registry (enrolment, person type, civil-servant flag, special
-identities on the day), the institution from the reference (else from the claim's code, level
-and region), the claim's lines — and calls the pure engine with the insuring region's policy in
-force on the last day. Two things differ from a direct settlement, both by ADR 0015:
+identities on the day), the institution from the reference (else, for an institution outside the
+deployment, from the claim's code, name, level and region), the claim's lines — and calls the pure
+engine with the insuring region's policy in force on the last day. Two things differ from a direct
+settlement, both by ADR 0015:
 
 * the catalogue is the care region's only when it is a region of this deployment and the visit
   failed for the network alone; otherwise the insuring region's (医保发〔2022〕22号 第14条);
@@ -29,7 +30,6 @@ from sqlalchemy import Connection, insert
 from yibao.catalog.model import Institution
 from yibao.crossregion.claims import step
 from yibao.crossregion.claims_model import (
-    ClaimConflict,
     StepKind,
     catalogue_region,
     filing_type_for,
@@ -37,7 +37,7 @@ from yibao.crossregion.claims_model import (
     text,
 )
 from yibao.crossregion.claims_records import Claim
-from yibao.crossregion.claims_store import catalogued, load_claim, load_lines
+from yibao.crossregion.claims_store import load_claim, load_lines
 from yibao.kernel.codes import HospLv
 from yibao.kernel.errors import InvalidValue, NotFound, SettlementRefused
 from yibao.kernel.money import ZERO, money
@@ -61,12 +61,6 @@ def settle_claim(
     who = text(clerk, field="clerk", limit=60)
     claim = load_claim(connection, claim_no, lock=True)
     next_state(claim.state, StepKind.SETTLED)
-    if not catalogued(connection, claim.fixmedins_code):
-        raise ClaimConflict(
-            "fixmedins_code",
-            f"{claim.fixmedins_code} ({claim.fixmedins_name}) is not in this deployment's catalogue; "
-            "a settlement's visit must name a catalogued institution: add it to the catalogue first",
-        )
     repo.lock_person(connection, claim.psn_no)
     day = claim.enddate
     person, balance = _person(connection, claim)

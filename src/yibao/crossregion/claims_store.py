@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, func, insert, select, update
 
-from yibao.catalog.tables import institutions
 from yibao.crossregion.claim_tables import (
     claim_documents,
     claim_lines,
@@ -38,7 +37,6 @@ from yibao.kernel.errors import NotFound
 
 __all__ = [
     "add_step",
-    "catalogued",
     "claim_of",
     "claim_row",
     "insert_claim",
@@ -60,12 +58,6 @@ def new_number(connection: Connection, prefix: str, now: datetime, column: Colum
         candidate = f"{prefix}{now:%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
         if connection.execute(select(column).where(column == candidate)).first() is None:
             return candidate
-
-
-def catalogued(connection: Connection, fixmedins_code: str) -> bool:
-    """Whether the institution is in this deployment's catalogue (the ``institutions`` table)."""
-    column = institutions.c.fixmedins_code
-    return connection.execute(select(column).where(column == fixmedins_code)).first() is not None
 
 
 def insert_failure(connection: Connection, record: FailureRecord) -> None:

@@ -39,7 +39,8 @@ visits = Table(
     "visits",
     metadata,
     Column("mdtrt_id", String(30), primary_key=True),
-    Column("fixmedins_code", String(30), ForeignKey("institutions.fixmedins_code"), nullable=False),
+    # no foreign key: a manual claim's visit may be at an institution outside the deployment (0008)
+    Column("fixmedins_code", String(30), nullable=False),
     Column("psn_no", String(30), ForeignKey("persons.psn_no"), nullable=False),
     Column("insutype", String(6), nullable=False),
     Column("med_type", String(6), nullable=False),
