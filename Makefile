@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
+	bash tools/fonts.sh ensure >/dev/null  # Chinese fonts for printed documents (docs/documents.md)
 	$(BIN)/yibao demo run
 	$(BIN)/yibao db upgrade
 	$(BIN)/yibao demo load --if-empty

@@ -80,19 +80,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-@pytest.fixture(scope="session")
-def java_home() -> str:
-    """JAVA_HOME of a Java >= 17 for the Spark engine: `tools/java.sh ensure` installs one with apt if
-    missing (docs/adr/0012). A test that needs Spark fails, never skips, when it cannot be had."""
-    script = Path(__file__).resolve().parents[1] / "tools" / "java.sh"
+def _ensure(tool: str) -> str:
+    """What `tools/<tool> ensure` prints (it installs with apt what is missing); fails the test when
+    it cannot run, fails or prints nothing: tests that need the tool fail, never skip."""
+    script = Path(__file__).resolve().parents[1] / "tools" / tool
     try:
         done = subprocess.run(["bash", str(script), "ensure"], capture_output=True, text=True,
                               timeout=900, check=False)  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.fail(f"tools/java.sh ensure could not run: {exc}", pytrace=False)
-    home = done.stdout.strip()
-    if done.returncode != 0 or not home:
-        pytest.fail(f"tools/java.sh ensure failed (exit {done.returncode}): {done.stderr.strip()}",
+        pytest.fail(f"tools/{tool} ensure could not run: {exc}", pytrace=False)
+    printed = done.stdout.strip()
+    if done.returncode != 0 or not printed:
+        pytest.fail(f"tools/{tool} ensure failed (exit {done.returncode}): {done.stderr.strip()}",
                     pytrace=False)  # fmt: skip
+    return printed
+
+
+@pytest.fixture(scope="session")
+def java_home() -> str:
+    """JAVA_HOME of a Java >= 17 for the Spark engine: `tools/java.sh ensure` installs one with apt if
+    missing (docs/adr/0012). A test that needs Spark fails, never skips, when it cannot be had."""
+    home = _ensure("java.sh")
     os.environ["JAVA_HOME"] = home
     return home
+
+
+@pytest.fixture(scope="session")
+def cjk_fonts() -> tuple[str, ...]:
+    """The Noto CJK families printed documents use: `tools/fonts.sh ensure` installs them (and Pango)
+    with apt if missing (docs/adr/0019). A document test fails, never skips, when they cannot be had."""
+    return tuple(_ensure("fonts.sh").splitlines())

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from yibao.bootstrap import bootstrap
 from yibao.catalog.service import CatalogStore, import_catalog_file
-from yibao.cli import audit, bench, claims, clearing, db, demo, registry, remote
+from yibao.cli import audit, bench, claims, clearing, db, demo, registry, remote, settlement
 from yibao.cli.errors import reporting
 from yibao.cli.serve import serve
 from yibao.cli.simulate import simulate
@@ -35,6 +35,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(remote.app, name="remote")
 app.add_typer(claims.app, name="claims")
 app.add_typer(clearing.app, name="clearing")
+app.add_typer(settlement.app, name="settlement")
 app.command()(serve)
 app.command()(simulate)
 

@@ -1,0 +1,1 @@
+"""Printed documents (PDF): HTML templates through WeasyPrint with the Noto CJK fonts (docs/documents.md)."""
