@@ -66,6 +66,7 @@ SERVED = (
     "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404", "2405",
     "2501", "2502", "2503", "2504", "2505", "2506",
     "2601", "3101", "3102", "3301", "3302", "5201", "5202", "5203", "5204", "5206", "5301", "5302",
+    "3201", "3202", "3203", "3204", "9101", "9102",
 )
 # fmt: on
 
@@ -157,6 +158,8 @@ def parse_pipe(raw: str) -> Spec | None:
     for index, cell in enumerate(cells):
         if cell in TYPE_WORDS:
             rest = [*cells[index + 1 :], "", "", ""]
+            if rest[0] == cell:  # 3203 repeats the type column (字段|名称|类型|类型|长度|…)
+                rest = rest[1:]
             coded, required = _flag(rest[1]), _flag(rest[2])
             if coded is None or required is None:  # the columns after the length are a note
                 coded, required = None, False

@@ -44,6 +44,7 @@ from yibao.gateway.envelope import (
 from yibao.gateway.filing_calls import FILING_CALLS, FILING_READ_ONLY
 from yibao.gateway.nonces import DatabaseNonceStore
 from yibao.gateway.query_calls import QUERY_CALLS
+from yibao.gateway.reconcile_calls import RECONCILE_CALLS, RECONCILE_READ_ONLY
 from yibao.gateway.reversal_calls import REVERSAL_CALLS
 from yibao.gateway.signature import GatewayAuthError, nonce_of, replayed, verify_headers
 from yibao.gateway.tables import message_log
@@ -62,6 +63,7 @@ SERVED: dict[str, Handler] = {
     **QUERY_CALLS,
     **FILING_CALLS,
     **AUDIT_CALLS,
+    **RECONCILE_CALLS,
 }
 #: later revisions' names of a transaction (2203A is 2203 with the same nodes)
 ALIASES = {"2203A": "2203"}
@@ -70,7 +72,7 @@ ALIASES = {"2203A": "2203"}
 READ_ONLY = frozenset({
     "1101", "1201", "1901", "1312", "1316", "1317", "1318", "1319", "2001", "2206", "2303",
     "5201", "5202", "5203", "5204", "5206", "3101", "3102",
-}) | FILING_READ_ONLY  # fmt: skip
+}) | FILING_READ_ONLY | RECONCILE_READ_ONLY  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

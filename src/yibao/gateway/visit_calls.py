@@ -216,7 +216,8 @@ def _line(item: object, index: int) -> FeeLine:
         problem = validation_problems("request", exc.errors())[0]
         raise InvalidValue(f"input.feedetail[{index}].{problem.column}", problem.reason) from None
     return FeeLine(d.feedetl_sn, d.med_list_codg, d.medins_list_codg, d.cnt, d.pric, d.det_item_fee_sumamt,
-                   d.fee_ocur_time, d.hosp_appr_flag.value, d.init_feedetl_sn, d.med_list_name)  # fmt: skip
+                   d.fee_ocur_time, d.hosp_appr_flag.value, d.init_feedetl_sn, d.med_list_name,
+                   d.bilg_dept_codg, d.bilg_dept_name)  # fmt: skip
 
 
 def _operation(node: dict[str, Any]) -> tuple[str, str] | None:

@@ -164,6 +164,8 @@ class FeeDetail(_Node):
     hosp_appr_flag: HospApprFlag = HospApprFlag.NOT_REQUIRED
     init_feedetl_sn: str | None = Field(default=None, max_length=30)
     med_list_name: str = Field(default="", max_length=200)
+    bilg_dept_codg: str | None = Field(default=None, max_length=30)
+    bilg_dept_name: str | None = Field(default=None, max_length=100)
 
     @model_validator(mode="after")
     def _amount_is_price_times_count(self) -> FeeDetail:

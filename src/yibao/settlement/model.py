@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 from yibao.audit.findings import Finding
 from yibao.catalog.model import Institution
-from yibao.kernel.codes import FundPayType, PayLoc, PsnIdetType
+from yibao.kernel.codes import ClrType, FundPayType, PayLoc, PsnIdetType
 from yibao.kernel.money import ZERO
 
 __all__ = [
@@ -37,8 +37,18 @@ __all__ = [
     "TraceStep",
     "Visit",
     "YearState",
+    "clr_type_of",
     "pay_loc_of",
 ]
+
+
+def clr_type_of(med_type: str) -> str:
+    """清算类别 of a visit's ``med_type``: ``21`` 住院 for the inpatient types (2x), else ``11`` 门诊.
+
+    The one mapping: ``setlinfo.clr_type`` and the reconciliation totals (3201–3203) both use it.
+    A pharmacy purchase (41) clears as ``11`` here; ``ClrType`` also lists ``41`` 药店.
+    """
+    return ClrType.INPATIENT.value if med_type.startswith("2") else ClrType.OUTPATIENT.value
 
 
 def pay_loc_of(care_admdvs: str, insuplc_admdvs: str) -> PayLoc:
@@ -81,6 +91,9 @@ class FeeLine:
     hosp_appr_flag: str = "0"
     init_feedetl_sn: str | None = None
     name: str = ""
+    #: 开单科室 (``bilg_dept_codg``): the department a deduction and the agreement's consequences name
+    dept_codg: str | None = None
+    dept_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

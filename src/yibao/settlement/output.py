@@ -10,7 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from yibao.kernel.dates import age_on, format_datetime
-from yibao.settlement.model import Accumulators, FundPayment, LineSplit, Settlement
+from yibao.settlement.model import (
+    Accumulators,
+    FundPayment,
+    LineSplit,
+    Settlement,
+    clr_type_of,
+)
 
 __all__ = ["render_lines", "render_settlement", "render_state"]
 
@@ -45,7 +51,7 @@ def render_settlement(s: Settlement) -> JsonDict:
         "pool_prop_selfpay": _s(s.pool_prop_selfpay),
         "balc": _s(s.balc),
         "clr_optins": visit.institution.admdvs,
-        "clr_type": "21" if visit.med_type.startswith("2") else "11",
+        "clr_type": clr_type_of(visit.med_type),
         "clr_way": "1",
         "pay_loc": visit.pay_loc.value,
     }

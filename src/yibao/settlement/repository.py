@@ -136,7 +136,8 @@ def insert_lines(
          "fee_ocur_time": line.fee_ocur_time, "hosp_appr_flag": line.hosp_appr_flag,
          "fulamt_ownpay_amt": split.fulamt_ownpay_amt, "overlmt_amt": split.overlmt_amt,
          "preselfpay_amt": split.preselfpay_amt, "inscp_scp_amt": split.inscp_scp_amt,
-         "selfpay_prop": split.selfpay_prop, "chrgitm_lv": split.chrgitm_lv, "status": "active"}
+         "selfpay_prop": split.selfpay_prop, "chrgitm_lv": split.chrgitm_lv, "status": "active",
+         "bilg_dept_codg": line.dept_codg, "bilg_dept_name": line.dept_name}
         for i, (line, split) in enumerate(zip(lines, splits, strict=True), start=1)
     ]  # fmt: skip
     if rows:

@@ -140,6 +140,8 @@ def _as_line(detail: FeeDetail) -> FeeLine:
         hosp_appr_flag=detail.hosp_appr_flag.value,
         init_feedetl_sn=detail.init_feedetl_sn,
         name=detail.med_list_name,
+        dept_codg=detail.bilg_dept_codg,
+        dept_name=detail.bilg_dept_name,
     )
 
 

@@ -99,6 +99,9 @@ fee_lines = Table(
     Column("chrgitm_lv", String(2), nullable=False),
     Column("status", String(10), nullable=False),
     Column("setl_id", String(40)),
+    #: 开单科室, as 2204/2301 send it (issue F: deductions and consequences name the department)
+    Column("bilg_dept_codg", String(30)),
+    Column("bilg_dept_name", String(100)),
 )
 
 _AMOUNTS = (

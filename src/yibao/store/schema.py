@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from yibao.audit import tables as audit_tables
 from yibao.catalog import tables as catalog_tables
+from yibao.clearing import reconcile_tables
+from yibao.clearing import tables as payout_tables
 from yibao.crossregion import claim_tables, clearing_tables
 from yibao.gateway import tables as gateway_tables
 from yibao.policy import tables as policy_tables
@@ -24,4 +26,6 @@ TABLE_MODULES = (
     audit_tables,
     claim_tables,
     clearing_tables,
+    payout_tables,
+    reconcile_tables,
 )
