@@ -9,21 +9,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.databases import fresh_postgres_database, sqlite_url
+from tests.support.databases import migrated_engine
 from tests.support.review_data import H1, H1_STAYS, H2, NOW, finding, seed_store
 from yibao.audit.model import Grade, Moment
 from yibao.audit.review import record_findings
 from yibao.gateway.app import create_app
 from yibao.gateway.nonces import DatabaseNonceStore
 from yibao.gateway.pipeline import Gateway
-from yibao.store.engine import make_engine
-from yibao.store.migrate import upgrade
 
 API = "/api/audit"
 _TICKS = itertools.count(1)
@@ -39,23 +36,12 @@ def review_gateway(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Gateway]:
     """A gateway over a migrated database holding the review fixture (review_data)."""
-    if request.param == "sqlite":
-        url = sqlite_url(Path(tmp_path_factory.mktemp("review-api")))
-        yield from _gateway(url)
-        return
-    admin = request.getfixturevalue("postgres_admin")
-    base: str = request.getfixturevalue("postgres_url")
-    with fresh_postgres_database(admin, base) as url:
-        yield from _gateway(url)
-
-
-def _gateway(url: str) -> Iterator[Gateway]:
-    engine = make_engine(url)
-    upgrade(engine)
-    with engine.begin() as connection:
-        seed_store(connection)
-    yield Gateway(engine=engine, nonces=DatabaseNonceStore(engine), region="990100", clock=_clock)
-    engine.dispose()
+    with migrated_engine(request, tmp_path_factory, "review-api") as engine:
+        with engine.begin() as connection:
+            seed_store(connection)
+        yield Gateway(
+            engine=engine, nonces=DatabaseNonceStore(engine), region="990100", clock=_clock
+        )
 
 
 @pytest.fixture(scope="module")

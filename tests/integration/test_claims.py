@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, func, select
 
-from tests.support.databases import fresh_postgres_database, sqlite_url
+from tests.support.databases import migrated_engine
 from yibao.catalog.repository import region_codes
 from yibao.catalog.service import demo_store
 from yibao.crossregion.claim_tables import claim_documents, claim_lines, claims
@@ -49,8 +49,7 @@ from yibao.settlement.tables import (
     year_counters,
 )
 from yibao.settlement.visits import Reference, load_reference
-from yibao.store.engine import make_engine, write_transaction
-from yibao.store.migrate import upgrade
+from yibao.store.engine import write_transaction
 
 D = Decimal
 NOT_ENABLED = "H98010000003"  # 邻省市第二人民医院, 980100, 二级 (06), not enabled for 异地联网
@@ -110,23 +109,14 @@ def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """A database migrated to head with the demo regions (990100, 990200, 980100) loaded."""
-    if request.param == "sqlite":
-        url = sqlite_url(Path(tmp_path_factory.mktemp("claims")))
-        yield from _prepared(url)
-        return
-    admin = request.getfixturevalue("postgres_admin")
-    base: str = request.getfixturevalue("postgres_url")
-    with fresh_postgres_database(admin, base) as url:
-        yield from _prepared(url)
+    with migrated_engine(request, tmp_path_factory, "claims") as engine:
+        yield from _prepared(engine)
 
 
-def _prepared(url: str) -> Iterator[Engine]:
-    engine = make_engine(url)
-    upgrade(engine)
+def _prepared(engine: Engine) -> Iterator[Engine]:
     with engine.begin() as connection:
         load_demo(connection, catalog=demo_store().load(), persons_count=300)
     yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

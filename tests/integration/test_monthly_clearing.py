@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from tests.support.databases import fresh_postgres_database, sqlite_url
+from tests.support.databases import migrated_engine
 from tests.support.month_replay import Replayed, plant_violations, replay_month
 from yibao.catalog.service import demo_store
 from yibao.clearing.adjustments import add_adjustment, release_deposit
@@ -34,8 +33,7 @@ from yibao.clearing.tables import (
 from yibao.demo.load import load_demo
 from yibao.kernel.errors import InvalidValue, YibaoError
 from yibao.settlement.visits import load_reference
-from yibao.store.engine import make_engine, write_transaction
-from yibao.store.migrate import upgrade
+from yibao.store.engine import write_transaction
 
 D = Decimal
 AGREEMENT = shipped_agreement()
@@ -47,24 +45,16 @@ def month(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Engine, Replayed]]:
     """The demo regions and a replayed March of 40 outpatient visits at three hospitals."""
-    if request.param == "sqlite":
-        yield from _prepared(sqlite_url(Path(tmp_path_factory.mktemp("payout"))))
-        return
-    admin = request.getfixturevalue("postgres_admin")
-    base: str = request.getfixturevalue("postgres_url")
-    with fresh_postgres_database(admin, base) as url:
-        yield from _prepared(url)
+    with migrated_engine(request, tmp_path_factory, "payout") as engine:
+        yield from _prepared(engine)
 
 
-def _prepared(url: str) -> Iterator[tuple[Engine, Replayed]]:
-    engine = make_engine(url)
-    upgrade(engine)
+def _prepared(engine: Engine) -> Iterator[tuple[Engine, Replayed]]:
     with engine.begin() as connection:
         load_demo(connection, catalog=demo_store().load(), persons_count=200)
     with engine.connect() as connection:
         ref = load_reference(connection)
     yield engine, replay_month(engine, ref, period=MARCH, visits=40)
-    engine.dispose()
 
 
 def count(engine: Engine, table: Any) -> int:
@@ -154,7 +144,18 @@ def test_a_replayed_month_clears_to_the_fen_and_a_later_correction_lands_in_the_
     decided = _decide(engine, penalty.consequence_id, accept=True, multiplier="3")
     assert decided.amount == penalty.base_amount * 3
     refusal = _decide(engine, proposed["dept_refusal"].consequence_id, accept=True)
-    assert refusal.amount is not None and refusal.amount >= 0
+    # every line of an A01 visit is billed by A01: the department's month is the funds' payments of
+    # those visits (reversals netted) less the five deductions already withheld for it
+    ours = [x for x in replayed.settlements if x.visit.institution.fixmedins_code == first]
+    a01 = sum(
+        (
+            x.amounts.fund_pay_sumamt
+            for x in ours
+            if replayed.lines[x.visit.mdtrt_id][0].dept_codg == dept
+        ),
+        D(0),
+    )
+    assert refusal.amount == max(D(0), a01 - proposed["dept_refusal"].base_amount) > 0
     assert _decide(engine, proposed["suspension"].consequence_id, accept=False).state == "rejected"
     assert refused(lambda: _decide(engine, penalty.consequence_id, accept=False)) == "state"
 

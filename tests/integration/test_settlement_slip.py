@@ -21,7 +21,7 @@ import typer
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from tests.support.databases import fresh_postgres_database, sqlite_url
+from tests.support.databases import migrated_engine
 from yibao.catalog.service import demo_store
 from yibao.cli.settlement import app as settlement_app
 from yibao.demo.load import load_demo
@@ -42,8 +42,7 @@ from yibao.settlement.visits import (
     settle_visit,
     upload_lines,
 )
-from yibao.store.engine import make_engine, read_transaction, write_transaction
-from yibao.store.migrate import upgrade
+from yibao.store.engine import read_transaction, write_transaction
 
 D = Decimal
 HOSPITAL = "H99010000001"  # 示范市第一人民医院, 三级
@@ -77,18 +76,11 @@ class Stored:
 def stored(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stored]:
-    if request.param == "sqlite":
-        yield from _prepared(sqlite_url(Path(tmp_path_factory.mktemp("slip"))))
-        return
-    admin = request.getfixturevalue("postgres_admin")
-    base: str = request.getfixturevalue("postgres_url")
-    with fresh_postgres_database(admin, base) as url:
-        yield from _prepared(url)
+    with migrated_engine(request, tmp_path_factory, "slip") as engine:
+        yield from _prepared(engine)
 
 
-def _prepared(url: str) -> Iterator[Stored]:
-    engine = make_engine(url)
-    upgrade(engine)
+def _prepared(engine: Engine) -> Iterator[Stored]:
     with write_transaction(engine) as connection:
         load_demo(connection, catalog=demo_store().load(), persons_count=120)
         e = enrolments.c
@@ -109,7 +101,6 @@ def _prepared(url: str) -> Iterator[Stored]:
                                       setl_id=outpatient.setl_id, psn_no=person.psn_no, msgid="SLIP-R",
                                       now=datetime.now())  # fmt: skip
     yield Stored(engine, stay, outpatient, reversal, person.psn_name, person.certno)
-    engine.dispose()
 
 
 def _settle(engine: Engine, ref: Reference, psn_no: str, *, med_type: str,

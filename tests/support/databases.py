@@ -15,12 +15,16 @@ import secrets
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import psycopg
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+
+from yibao.store.engine import make_engine
+from yibao.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_SH = ROOT / "tools" / "pg.sh"
@@ -137,3 +141,23 @@ def _drop(admin: psycopg.Connection[tuple[object, ...]], name: str, attempts: in
 
 def sqlite_url(directory: Path) -> str:
     return f"sqlite+pysqlite:///{directory / 'test.sqlite3'}"
+
+
+@contextmanager
+def migrated_engine(request: Any, tmp_path_factory: Any, name: str) -> Iterator[Engine]:
+    """An engine over a new database migrated to head, on the fixture's ``request.param``
+    (``sqlite`` or ``postgresql``), disposed (and the PostgreSQL database dropped) afterwards."""
+    if request.param == "sqlite":
+        place: AbstractContextManager[str] = nullcontext(
+            sqlite_url(Path(tmp_path_factory.mktemp(name)))
+        )
+    else:
+        admin = request.getfixturevalue("postgres_admin")
+        place = fresh_postgres_database(admin, request.getfixturevalue("postgres_url"))
+    with place as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
