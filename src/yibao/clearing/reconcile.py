@@ -43,6 +43,7 @@ from yibao.clearing.reconcile_model import (
     statement,
 )
 from yibao.clearing.reconcile_tables import detail_reconciliations, total_reconciliations
+from yibao.clearing.settled import counted
 from yibao.crossregion.claim_tables import claims
 from yibao.kernel.codes import RefdSetlFlag
 from yibao.kernel.errors import InvalidValue
@@ -108,14 +109,9 @@ def check_optins(connection: Connection, *, caller: str, setl_optins: str) -> No
 
 
 def _ours(caller: str, period: Period) -> list[ColumnElement[bool]]:
-    s = settlements.c
-    after = period.end + timedelta(days=1)
-    return [
-        s.fixmedins_code == caller,
-        s.setl_time >= datetime.combine(period.begin, time()),
-        s.setl_time < datetime.combine(after, time()),
-        ~exists().where(claims.c.claim_no == s.mdtrt_id),
-    ]
+    begin = datetime.combine(period.begin, time())
+    after = datetime.combine(period.end + timedelta(days=1), time())
+    return [settlements.c.fixmedins_code == caller, counted(begin, after)]
 
 
 def our_groups(connection: Connection, *, caller: str, period: Period) -> list[Group]:

@@ -15,10 +15,11 @@ from sqlalchemy import Connection, select
 from yibao.crossregion.claim_tables import claims
 from yibao.settlement.tables import settlement_funds, settlements, visits
 
-__all__ = ["fund_rows", "institution_settlements", "institutions_settled"]
+__all__ = ["counted", "fund_rows", "institution_settlements", "institutions_settled"]
 
 
-def _window(begin: datetime, end: datetime) -> Any:
+def counted(begin: datetime, end: datetime) -> Any:
+    """The settlements clearing counts with ``begin <= setl_time < end`` (manual claims left out)."""
     s = settlements.c
     is_claim = select(claims.c.claim_no).where(claims.c.claim_no == s.mdtrt_id).exists()
     return (s.setl_time >= begin) & (s.setl_time < end) & ~is_claim
@@ -33,7 +34,7 @@ def institution_settlements(
         select(settlements.c.setl_id, s.mdtrt_id, s.psn_no, s.kind, s.setl_time, s.insutype, s.medfee_sumamt,
                s.inscp_scp_amt, s.fund_pay_sumamt, s.acct_pay, s.psn_cash_pay, s.msgid, s.reverses, visits.c.med_type)
         .join(visits, visits.c.mdtrt_id == s.mdtrt_id)
-        .where(s.fixmedins_code == fixmedins_code, _window(begin, end))
+        .where(s.fixmedins_code == fixmedins_code, counted(begin, end))
         .order_by(s.setl_time, s.setl_id)
     ).all()  # fmt: skip
 
@@ -42,7 +43,7 @@ def institutions_settled(connection: Connection, begin: datetime, end: datetime)
     """The institutions with a settlement in the span."""
     s = settlements.c
     return list(connection.execute(
-        select(s.fixmedins_code).where(_window(begin, end)).distinct().order_by(s.fixmedins_code)
+        select(s.fixmedins_code).where(counted(begin, end)).distinct().order_by(s.fixmedins_code)
     ).scalars())  # fmt: skip
 
 
