@@ -48,6 +48,7 @@ from yibao.clearing.tables import (
     payout_statements,
 )
 from yibao.crossregion.clearing_values import parse_period, period_end, text
+from yibao.documents.pdf import yuan
 from yibao.kernel.codes import FundPayType
 from yibao.kernel.money import ZERO
 from yibao.settlement.model import clr_type_of
@@ -113,8 +114,8 @@ def build_run(
         base = partial.fund_payments - partial.deductions - partial.penalties
         held = deposit_of(base, agreement.deposit_rate)
         if held > ZERO:
-            lines.append(Line(LineKind.DEPOSIT, f"{code}:{month}", last_day(month),
-                              f"质量保证金 {agreement.deposit_rate * 100:.0f}%（{base} 元）", -held))  # fmt: skip
+            said = f"质量保证金 {agreement.deposit_rate * 100:.0f}%（按 {yuan(base)} 元计）"
+            lines.append(Line(LineKind.DEPOSIT, f"{code}:{month}", last_day(month), said, -held))
         totals = totals_of(lines, settlements=count)
         _store(connection, month, code, name=names.get(code, code), totals=totals, lines=lines)
         out[code] = totals
