@@ -7,11 +7,13 @@ the interface's output names. Fee lines are checked as the visit document checks
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
+from yibao.clearing.suspensions import check_not_suspended, suspensions
 from yibao.gateway.audit_payload import render_findings
 from yibao.gateway.calls import Call, Handler
 from yibao.kernel.dates import parse_datetime
@@ -37,13 +39,20 @@ def _care_region(call: Call) -> str:
     return own
 
 
+def _begins(call: Call, node: str) -> datetime:
+    """The visit's ``begntime``; refused when the institution is suspended that day."""
+    begntime = parse_datetime(call.required(node, "begntime"), field=f"input.{node}.begntime")
+    found = suspensions(call.connection, call.caller)
+    check_not_suspended(found, fixmedins_code=call.caller, day=begntime.date())
+    return begntime
+
+
 def register_outpatient(call: Call) -> dict[str, Any]:
     """2201 门诊挂号: a visit for an insured person; returns ``mdtrt_id``."""
     data = call.node("data")
     mdtrt_id = uc.register_visit(
         call.connection, caller=call.caller, psn_no=call.required("data", "psn_no"),
-        insutype=call.required("data", "insutype"), med_type="11",
-        begntime=parse_datetime(call.required("data", "begntime"), field="input.data.begntime"),
+        insutype=call.required("data", "insutype"), med_type="11", begntime=_begins(call, "data"),
         mdtrtarea_admvs=_care_region(call), insuplc_admdvs=call.envelope.insuplc_admdvs,
         msgid=call.envelope.msgid,
         ipt_no=data.get("ipt_otp_no"),
@@ -63,7 +72,7 @@ def admit(call: Call) -> dict[str, Any]:
     mdtrt_id = uc.register_visit(
         call.connection, caller=call.caller, psn_no=call.required("mdtrtinfo", "psn_no"),
         insutype=call.required("mdtrtinfo", "insutype"), med_type=call.required("mdtrtinfo", "med_type"),
-        begntime=parse_datetime(call.required("mdtrtinfo", "begntime"), field="input.mdtrtinfo.begntime"),
+        begntime=_begins(call, "mdtrtinfo"),
         mdtrtarea_admvs=_care_region(call), insuplc_admdvs=call.envelope.insuplc_admdvs,
         msgid=call.envelope.msgid, ipt_no=info.get("ipt_no"),
     )  # fmt: skip
@@ -135,6 +144,10 @@ def upload(call: Call) -> dict[str, Any]:
     if not isinstance(items, list) or not items:
         raise InvalidValue("input.feedetail", "missing: at least one fee line")
     lines = [_line(item, i) for i, item in enumerate(items)]
+    found = suspensions(call.connection, call.caller)
+    for i, line in enumerate(lines):
+        check_not_suspended(found, fixmedins_code=call.caller, day=line.fee_ocur_time.date(),
+                            dept_codg=line.dept_codg, field=f"input.feedetail[{i}].bilg_dept_codg")  # fmt: skip
     mdtrt_ids = {str(item.get("mdtrt_id", "")) for item in items}
     if len(mdtrt_ids) != 1:
         raise InvalidValue(
