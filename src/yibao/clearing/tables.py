@@ -14,6 +14,10 @@ adjustments and the clearing runs with their statements and lines.
 * ``payout_runs``, ``payout_statements``, ``payout_lines``: the monthly clearing run, one
   statement per institution, and the statement's lines (settlements, deductions, deposit …);
   a closed run is never changed.
+* ``institution_accounts``: the account each institution is paid into (收款账户), from its agreement.
+* ``payment_instructions`` and ``payment_lines``: the payment instruction (拨付指令) of a closed
+  run: one line per institution, paid (net above zero, with the account as it was when issued) or
+  to be collected (net below zero); issued once, printed again from what was stored.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ __all__ = [
     "deduction_findings",
     "deduction_runs",
     "deductions",
+    "institution_accounts",
+    "payment_instructions",
+    "payment_lines",
     "payout_lines",
     "payout_runs",
     "payout_statements",
@@ -230,4 +237,46 @@ payout_lines = Table(
         ["period", "fixmedins_code"],
         ["payout_statements.period", "payout_statements.fixmedins_code"],
     ),
+)
+
+institution_accounts = Table(
+    "institution_accounts",
+    metadata,
+    Column(
+        "fixmedins_code", String(30), ForeignKey("institutions.fixmedins_code"), primary_key=True
+    ),
+    Column("bank_name", String(100), nullable=False),
+    Column("account_no", String(32), nullable=False),
+    Column("account_name", String(200), nullable=False),
+    Column("changed_by", String(60), nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+)
+
+payment_instructions = Table(
+    "payment_instructions",
+    metadata,
+    Column("period", String(7), ForeignKey("payout_runs.period"), primary_key=True),
+    Column("instr_no", String(30), nullable=False, unique=True),
+    Column("issued_by", String(60), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+    Column("payments", Integer, nullable=False),
+    Column("paid_total", Amount(), nullable=False),
+    Column("collections", Integer, nullable=False),
+    Column("collected_total", Amount(), nullable=False),
+)
+
+payment_lines = Table(
+    "payment_lines",
+    metadata,
+    Column("period", String(7), ForeignKey("payment_instructions.period"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("fixmedins_code", String(30), nullable=False),
+    Column("fixmedins_name", String(200), nullable=False),
+    #: pay (the fund pays the institution) | collect (the institution owes the fund: 应缴回)
+    Column("direction", String(8), nullable=False),
+    #: always above zero; the direction says who pays
+    Column("amount", Amount(), nullable=False),
+    Column("bank_name", String(100)),
+    Column("account_no", String(32)),
+    Column("account_name", String(200)),
 )

@@ -11,7 +11,20 @@ from rich.console import Console
 
 from yibao.bootstrap import bootstrap
 from yibao.catalog.service import CatalogStore, import_catalog_file
-from yibao.cli import audit, bench, claims, clearing, db, demo, registry, remote, settlement
+from yibao.cli import (
+    appeals,
+    audit,
+    bench,
+    claims,
+    clearing,
+    db,
+    deductions,
+    demo,
+    payout,
+    registry,
+    remote,
+    settlement,
+)
 from yibao.cli.errors import reporting
 from yibao.cli.serve import serve
 from yibao.cli.simulate import simulate
@@ -36,6 +49,9 @@ app.add_typer(remote.app, name="remote")
 app.add_typer(claims.app, name="claims")
 app.add_typer(clearing.app, name="clearing")
 app.add_typer(settlement.app, name="settlement")
+app.add_typer(deductions.app, name="deductions")
+app.add_typer(appeals.app, name="appeals")
+app.add_typer(payout.app, name="payout")
 app.command()(serve)
 app.command()(simulate)
 

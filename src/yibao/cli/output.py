@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-__all__ = ["Json", "console", "emit"]
+from yibao.kernel.errors import InvalidValue
+
+__all__ = ["Json", "console", "emit", "write_out"]
 
 console = Console(highlight=False, soft_wrap=True)
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a summary.")]
@@ -22,6 +25,14 @@ def emit(as_json: bool, payload: dict[str, Any], summary: str) -> None:
         typer.echo(json.dumps(payload, ensure_ascii=False, default=_plain))
     else:
         console.print(summary, markup=False)
+
+
+def write_out(path: Path, data: bytes) -> None:
+    """Write a document the command made; a path that cannot be written names ``--out``."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise InvalidValue("--out", f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _plain(value: object) -> str:

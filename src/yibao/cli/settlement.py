@@ -15,8 +15,7 @@ import typer
 
 from yibao.bootstrap import bootstrap
 from yibao.cli.errors import reporting
-from yibao.cli.output import console
-from yibao.kernel.errors import InvalidValue
+from yibao.cli.output import console, write_out
 from yibao.settlement.slip import render_slip
 from yibao.store.engine import read_transaction
 
@@ -34,8 +33,5 @@ def slip_command(
     with reporting():
         with read_transaction(bootstrap().engine) as connection:
             pdf = render_slip(connection, setl_id, printed_on=date.today())
-        try:
-            out.write_bytes(pdf)
-        except OSError as exc:
-            raise InvalidValue("--out", f"cannot write {out}: {exc.strerror or exc}") from None
+        write_out(out, pdf)
         console.print(f"{out}: 结算单 {setl_id}, {len(pdf)} bytes", markup=False)

@@ -2,7 +2,7 @@
 
 ``yibao demo load`` writes, in one transaction: the three demo regions (示范市 990100, 示范二市
 990200 in the same invented province, 邻省市 980100 in another one, for out-of-area care), their
-institutions with gateway credentials, their catalogues, their policy versions (the files' text)
+institutions with gateway credentials and receiving accounts, their catalogues, their policy versions (the files' text)
 and the demo population.
 ``yibao demo info --json`` prints what a client needs to drive the gateway.
 """
@@ -25,6 +25,7 @@ from yibao.catalog.repository import (
 )
 from yibao.catalog.service import CatalogData
 from yibao.catalog.tables import credentials, institutions
+from yibao.clearing.payments import set_account
 from yibao.demo.population import demo_population
 from yibao.kernel.errors import ConflictError
 from yibao.policy.repository import save_policy_version
@@ -35,6 +36,8 @@ from yibao.registry.tables import enrolments, persons
 __all__ = ["DemoLoad", "demo_info", "demo_loaded", "demo_token", "load_demo"]
 
 #: the demo regions, all invented (no real region uses province code 99 or 98)
+#: the bank of the demo institutions' receiving accounts (invented, like their numbers)
+DEMO_BANK = "示范银行示范市分行"
 REGIONS = {"990100": "示范市", "990200": "示范二市", "980100": "邻省市"}
 _LOADED_AT = datetime(2026, 1, 1)
 
@@ -60,6 +63,11 @@ class DemoLoad:
 def demo_token(fixmedins_code: str) -> str:
     """The demo credential of an institution: derived, public, for the demo only."""
     return hashlib.sha256(f"yibao-demo-token:{fixmedins_code}".encode()).hexdigest()[:32]
+
+
+def demo_account_no(fixmedins_code: str) -> str:
+    """The demo receiving account of an institution: 19 digits derived from its code, invented."""
+    return "6" + str(int(hashlib.sha256(fixmedins_code.encode()).hexdigest(), 16))[:18]
 
 
 def demo_loaded(connection: Connection) -> bool:
@@ -90,6 +98,8 @@ def load_demo(
             token=demo_token(code),
             valid_from=_LOADED_AT,
         )
+        set_account(connection, fixmedins_code=code, bank_name=DEMO_BANK, account_no=demo_account_no(code),
+                    account_name=catalog.institutions[code].fixmedins_name, actor="demo", now=_LOADED_AT)  # fmt: skip
     entries = sum(save_catalog_entries(connection, c.entries()) for c in catalog.catalogs.values())
     save_mappings(connection, catalog.mappings)
     directory = demo_policy_dir()
