@@ -20,6 +20,7 @@ from yibao.cli import (
     db,
     deductions,
     demo,
+    drg,
     payout,
     registry,
     remote,
@@ -52,6 +53,7 @@ app.add_typer(settlement.app, name="settlement")
 app.add_typer(deductions.app, name="deductions")
 app.add_typer(appeals.app, name="appeals")
 app.add_typer(payout.app, name="payout")
+app.add_typer(drg.app, name="drg")
 app.command()(serve)
 app.command()(simulate)
 
