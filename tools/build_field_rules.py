@@ -66,7 +66,7 @@ SERVED = (
     "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404", "2405",
     "2501", "2502", "2503", "2504", "2505", "2506",
     "2601", "3101", "3102", "3301", "3302", "5201", "5202", "5203", "5204", "5206", "5301", "5302",
-    "3201", "3202", "3203", "3204", "9101", "9102",
+    "3201", "3202", "3203", "3204", "9101", "9102", "4101", "4102", "4103",
 )
 # fmt: on
 
@@ -79,8 +79,13 @@ NODE_OVERRIDES = {
     ("9002", "Input_9002"): ("data", False, "guess: the CSV has no node class for 9002"),
 }
 
-# Nested objects: a field of this name may hold a JSON object checked against the node of that name.
-NESTED = {"exp_content"}
+# List nodes a transaction does not always have (a stay without ICU, surgery, blood or 门诊慢特病):
+# their entries are checked when sent, but the node may be absent or empty (ADR 0022).
+OPTIONAL_NODES = {"4101": {"opspdiseinfo", "oprninfo", "icuinfo", "bldinfo"}}
+
+# Nested objects: a field of this name may hold a JSON object (or a list of them) checked against
+# the node of that name (4102 nests its `stastinfo[]` inside `data`).
+NESTED = {"exp_content", "stastinfo"}
 
 # interface.md §1.5: fields marked `*` (2303/2304 are "the same" as 2206/2207 without med_type and
 # chrg_bchno; 2402's diseinfo is "as in 2401").
@@ -306,6 +311,8 @@ def build_transaction(
         if not fields:
             continue
         target[name] = {"list": is_list, "source": why, "fields": fields}
+        if name in OPTIONAL_NODES.get(infno, ()):
+            target[name]["optional"] = True
     _apply_stars(infno, nodes)
     _apply_project(infno, nodes)
     result: dict[str, object] = {"source": f"csv infno {csv_infno}", "nodes": nodes}

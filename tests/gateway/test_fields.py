@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from yibao.gateway.envelope import decode_body
-from yibao.gateway.fields import check_input, served_transactions, transaction_rule
+from yibao.gateway.fields import _check_node, check_input, served_transactions, transaction_rule
 from yibao.kernel.codes import CODE_TABLES
 from yibao.kernel.errors import InvalidValue
 
@@ -27,7 +27,7 @@ SERVED = (
     "2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404", "2405",
     "2501", "2502", "2503", "2504", "2505", "2506",
     "2601", "3101", "3102", "3301", "3302", "5201", "5202", "5203", "5204", "5206", "5301", "5302",
-    "3201", "3202", "3203", "3204", "9101", "9102",
+    "3201", "3202", "3203", "3204", "9101", "9102", "4101", "4102", "4103",
 )
 # fmt: on
 
@@ -460,6 +460,17 @@ def test_unknown_fields_and_nodes_are_ignored() -> None:
 def test_unknown_transaction() -> None:
     problem = _problem("9999", {"data": {}})
     assert (problem.field, problem.reason) == ("infno", "unknown transaction 9999")
+
+
+def test_an_optional_list_node_may_be_absent_but_its_entries_are_checked() -> None:
+    rule = {n.name: n for n in transaction_rule("4101").nodes}
+    assert (
+        rule["payinfo"].required and not rule["icuinfo"].required and not rule["oprninfo"].required
+    )
+    node = rule["oprninfo"]
+    with pytest.raises(InvalidValue) as bad:
+        _check_node(transaction_rule("4101"), node, [{"oprn_oprt_type": "1"}], "input.oprninfo")
+    assert bad.value.message.startswith("input.oprninfo[0].oprn_oprt_name")
 
 
 def test_every_served_transaction_has_rules() -> None:

@@ -77,11 +77,13 @@ class NodeRule:
     name: str
     is_list: bool
     fields: tuple[FieldRule, ...]
+    #: a node the rules mark optional may be absent or empty; its entries are still checked
+    optional: bool = False
 
     @property
     def required(self) -> bool:
-        """A node is required when any of its fields is."""
-        return any(field.required for field in self.fields)
+        """A node is required when any of its fields is, unless the rules mark it optional."""
+        return not self.optional and any(field.required for field in self.fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +234,9 @@ def _transaction(infno: str, raw: Mapping[str, Any]) -> TransactionRule:
 
 def _node(name: str, raw: Mapping[str, Any]) -> NodeRule:
     fields = tuple(_field(field, spec) for field, spec in raw["fields"].items())
-    return NodeRule(name=name, is_list=bool(raw["list"]), fields=fields)
+    return NodeRule(
+        name=name, is_list=bool(raw["list"]), fields=fields, optional=bool(raw.get("optional"))
+    )
 
 
 def _field(name: str, raw: Mapping[str, Any]) -> FieldRule:

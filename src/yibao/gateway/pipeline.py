@@ -32,6 +32,7 @@ from yibao.catalog.repository import token_for
 from yibao.gateway import fields
 from yibao.gateway.audit_calls import AUDIT_CALLS
 from yibao.gateway.calls import CALLS, Call, Handler
+from yibao.gateway.casepay_calls import CASEPAY_CALLS, CASEPAY_READ_ONLY
 from yibao.gateway.envelope import (
     FAILURE,
     SUCCESS,
@@ -64,6 +65,7 @@ SERVED: dict[str, Handler] = {
     **FILING_CALLS,
     **AUDIT_CALLS,
     **RECONCILE_CALLS,
+    **CASEPAY_CALLS,
 }
 #: later revisions' names of a transaction (2203A is 2203 with the same nodes)
 ALIASES = {"2203A": "2203"}
@@ -72,7 +74,7 @@ ALIASES = {"2203A": "2203"}
 READ_ONLY = frozenset({
     "1101", "1201", "1901", "1312", "1316", "1317", "1318", "1319", "2001", "2206", "2303",
     "5201", "5202", "5203", "5204", "5206", "3101", "3102",
-}) | FILING_READ_ONLY | RECONCILE_READ_ONLY  # fmt: skip
+}) | FILING_READ_ONLY | RECONCILE_READ_ONLY | CASEPAY_READ_ONLY  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from yibao.audit import tables as audit_tables
+from yibao.casepay import tables as casepay_tables
 from yibao.catalog import tables as catalog_tables
 from yibao.clearing import reconcile_tables
 from yibao.clearing import tables as payout_tables
@@ -28,4 +29,5 @@ TABLE_MODULES = (
     clearing_tables,
     payout_tables,
     reconcile_tables,
+    casepay_tables,
 )
