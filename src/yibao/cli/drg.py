@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
+from yibao.cli import drg_pay
 from yibao.cli.errors import reporting
 from yibao.drg.service import group_file
 
@@ -48,3 +49,6 @@ def group(
         else:
             result = group_file(source, output, trace=trace, qy=qy)
         _err.print(result.summary(), markup=False)
+
+
+drg_pay.register(app)  # weights, weight-sets, pay (issue G parts 4–5)

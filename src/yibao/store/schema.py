@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from yibao.audit import tables as audit_tables
 from yibao.casepay import tables as casepay_tables
+from yibao.casepay import weight_tables as casepay_weight_tables
 from yibao.catalog import tables as catalog_tables
 from yibao.clearing import reconcile_tables
 from yibao.clearing import tables as payout_tables
@@ -30,4 +31,5 @@ TABLE_MODULES = (
     payout_tables,
     reconcile_tables,
     casepay_tables,
+    casepay_weight_tables,
 )
