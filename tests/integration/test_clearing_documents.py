@@ -220,7 +220,7 @@ def test_the_statement_pdf_shows_the_totals_and_says_draft_then_closed(cleared: 
         "质量保证金",
         "申诉退还",
         "个人账户",
-        "基金支付 − 审核扣款 − 违约金",
+        "基金支付 + 病组结算差额 − 审核扣款 − 违约金",
     ):
         assert words in text, words  # fmt: skip
     assert "已关账" not in text

@@ -21,21 +21,18 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.support.databases import migrated_engine
+from tests.support.drg_history import demo_employees
 from yibao.casepay.lists import change_state, upload_list
 from yibao.casepay.payment_model import CaseCharge, PayKind, PayParams, pay_case
 from yibao.casepay.weight_tables import drg_weight_sets, drg_weights
 from yibao.casepay.weights import build_weights, get_version, pay_settlement
 from yibao.casepay.weights_model import CaseCost, compute_weights
-from yibao.catalog.service import demo_store
-from yibao.demo.load import load_demo
 from yibao.kernel.errors import YibaoError
-from yibao.registry.tables import enrolments
 from yibao.settlement.model import FeeLine, Settlement
 from yibao.settlement.visits import (
     Reference,
     SettleRequest,
     discharge,
-    load_reference,
     register_visit,
     reverse_settlement,
     settle_visit,
@@ -75,15 +72,7 @@ def history(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Engine, list[Stay]]]:
     with migrated_engine(request, tmp_path_factory, "drgweights") as engine:
-        with engine.begin() as connection:
-            load_demo(connection, catalog=demo_store().load(), persons_count=120)
-        with engine.connect() as connection:
-            ref = load_reference(connection)
-            people = connection.execute(
-                select(enrolments.c.psn_no).where(enrolments.c.insutype == "310",
-                                                  enrolments.c.insuplc_admdvs == "990100")
-                .order_by(enrolments.c.psn_no)
-            ).scalars().all()  # fmt: skip
+        ref, people = demo_employees(engine)
         stays = []
         n = 0
         for main, oprn, days in PLAN:

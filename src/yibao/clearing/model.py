@@ -78,6 +78,8 @@ class LineKind(StrEnum):
     REFUND = "refund"
     #: 补缴: the institution pays back what it was overpaid
     SUPPLEMENT = "supplement"
+    #: 病组结算差额: a stay paid by DRG, the case's fund share less what its settlements' funds paid
+    CASE_PAYMENT = "case_payment"
 
     @property
     def sign(self) -> int:
@@ -92,6 +94,7 @@ class LineKind(StrEnum):
             LineKind.SETTLEMENT: "结算", LineKind.DEDUCTION: "审核扣款", LineKind.PENALTY: "违约金/拒付",
             LineKind.DEPOSIT: "质量保证金", LineKind.APPEAL_REFUND: "申诉退还",
             LineKind.DEPOSIT_RELEASE: "保证金返还", LineKind.REFUND: "退付", LineKind.SUPPLEMENT: "补缴",
+            LineKind.CASE_PAYMENT: "病组结算差额",
         }[self]  # fmt: skip
 
 
@@ -121,6 +124,13 @@ class Totals:
     supplements: Decimal
     by_fund: Mapping[str, Decimal]
     settlements: int
+    #: what paying stays by DRG adds to (or, negative, takes from) the item-based fund payments
+    case_payments: Decimal = ZERO
+
+    @property
+    def paid_for_care(self) -> Decimal:
+        """The month's fund payments with the DRG differences: what deductions are taken from."""
+        return self.fund_payments + self.case_payments
 
     @property
     def withheld(self) -> Decimal:
@@ -135,7 +145,7 @@ class Totals:
     @property
     def net(self) -> Decimal:
         """What the fund pays the institution for the month (negative: the institution owes)."""
-        return self.fund_payments - self.withheld + self.additions
+        return self.paid_for_care - self.withheld + self.additions
 
     def check(self, lines: Sequence[Line]) -> None:
         """The totals are the sum of the lines, and the fund breakdown sums to the fund payments."""
@@ -159,6 +169,7 @@ def totals_of(lines: Sequence[Line], *, settlements: int) -> Totals:
         appeal_refunds=by_kind[LineKind.APPEAL_REFUND], deposit_releases=by_kind[LineKind.DEPOSIT_RELEASE],
         refunds=by_kind[LineKind.REFUND], supplements=by_kind[LineKind.SUPPLEMENT],
         by_fund={k: v for k, v in sorted(by_fund.items()) if v != ZERO}, settlements=settlements,
+        case_payments=by_kind[LineKind.CASE_PAYMENT],
     )  # fmt: skip
     totals.check(lines)
     return totals

@@ -2,10 +2,11 @@
 
 :func:`build_run` (a draft, rebuilt at will until closed) gathers for each institution the
 month's items — its settlements (the funds' payments by fund, the personal account as 310200;
-reversals negative), the deductions and penalties upheld in the month, the refunds of appeals won
-in the month, the refunds, supplements and deposit releases made in the month — withholds the
-quality deposit (``deposit_rate`` of what would be paid after deductions and penalties), and stores
-the statement and its lines; the totals are checked against the lines
+reversals negative), for an institution the policy pays by DRG the difference each case
+payment makes (:mod:`yibao.clearing.case_payments`), the deductions and penalties upheld in the
+month, the refunds of appeals won in the month, the refunds, supplements and deposit releases
+made in the month — withholds the quality deposit (``deposit_rate`` of what would be paid after
+deductions and penalties), and stores the statement and its lines; the totals are checked against the lines
 (:func:`~yibao.clearing.model.totals_of`). It is refused for a month not yet over, a closed month,
 and a month still open for reconciliation: an institution with settlements that has not applied
 (3203) for every clearing type it settled, before the agreement's ``reconcile_days`` after the
@@ -27,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from yibao.catalog.tables import institutions
+from yibao.clearing.case_payments import case_payment_lines, payment_plan
 from yibao.clearing.model import (
     Agreement,
     ClearingConflict,
@@ -107,11 +109,15 @@ def build_run(
         ).all()
     )
     out: dict[str, Totals] = {}
+    plan = payment_plan(connection, last_day(month))
     for code in sorted(set(items) | set(institutions_settled(connection, begin, end))):
         lines, count = _settlement_lines(connection, code, begin, end)
+        version = plan.drg_version(code)
+        if version is not None:
+            lines += case_payment_lines(connection, code, version=version, begin=begin, end=end)
         lines += items.get(code, [])
         partial = totals_of(lines, settlements=count)
-        base = partial.fund_payments - partial.deductions - partial.penalties
+        base = partial.paid_for_care - partial.deductions - partial.penalties
         held = deposit_of(base, agreement.deposit_rate)
         if held > ZERO:
             said = f"质量保证金 {agreement.deposit_rate * 100:.0f}%（按 {yuan(base)} 元计）"
@@ -227,7 +233,8 @@ def _store(
         "fund_payments": totals.fund_payments, "deductions": totals.deductions, "penalties": totals.penalties,
         "deposit": totals.deposit, "appeal_refunds": totals.appeal_refunds,
         "deposit_releases": totals.deposit_releases, "refunds": totals.refunds, "supplements": totals.supplements,
-        "net": totals.net, "by_fund": {k: str(v) for k, v in totals.by_fund.items()},
+        "case_payments": totals.case_payments, "net": totals.net,
+        "by_fund": {k: str(v) for k, v in totals.by_fund.items()},
     }  # fmt: skip
     connection.execute(insert(payout_statements), [row])
     connection.execute(insert(payout_lines), [

@@ -50,6 +50,7 @@ TITLE = "定点医药机构月度清算单"
 #: the statement's totals in the order of the identity: (column, label, sign in the net)
 SUMMARY = (
     ("fund_payments", "基金支付", 1),
+    ("case_payments", "病组结算差额", 1),
     ("deductions", "审核扣款", -1),
     ("penalties", "违约金", -1),
     ("deposit", "质量保证金", -1),
@@ -59,9 +60,7 @@ SUMMARY = (
     ("supplements", "补缴", -1),
 )
 #: how the net is formed, in words (the identity of model.Totals.net)
-FORMULA = (
-    "基金支付 − 审核扣款 − 违约金 − 质量保证金 + 申诉退还 + 保证金返还 + 退付 − 补缴 = 应付净额"
-)
+FORMULA = "基金支付 + 病组结算差额 − 审核扣款 − 违约金 − 质量保证金 + 申诉退还 + 保证金返还 + 退付 − 补缴 = 应付净额"
 STATES = {"draft": "草稿", "closed": "已关账"}
 MONEY = "#,##0.00"
 
@@ -124,6 +123,7 @@ class Statement:
             deposit=t("deposit"), appeal_refunds=t("appeal_refunds"),
             deposit_releases=t("deposit_releases"), refunds=t("refunds"),
             supplements=t("supplements"), by_fund={}, settlements=self.settlements,
+            case_payments=t("case_payments"),
         ).net  # fmt: skip
 
     @property

@@ -205,7 +205,7 @@ payout_runs = Table(
 
 _STATEMENT_AMOUNTS = (
     "fund_payments", "deductions", "penalties", "deposit", "appeal_refunds", "deposit_releases",
-    "refunds", "supplements", "net",
+    "refunds", "supplements", "case_payments", "net",
 )  # fmt: skip
 
 payout_statements = Table(

@@ -36,7 +36,7 @@ __all__ = ["app"]
 app = typer.Typer(no_args_is_help=True, help="月度清算拨付: the monthly payment to institutions.")
 
 Period = Annotated[str, typer.Argument(help="The clearing month, YYYY-MM.")]
-_TOTALS = ("settlements", "fund_payments", "deductions", "penalties", "deposit", "appeal_refunds",
+_TOTALS = ("settlements", "fund_payments", "case_payments", "deductions", "penalties", "deposit", "appeal_refunds",
            "deposit_releases", "refunds", "supplements", "net")  # fmt: skip
 
 

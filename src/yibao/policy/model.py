@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
+from types import MappingProxyType
 
 from yibao.kernel.codes import FundPayType, InsuType, PsnIdetType
 from yibao.kernel.errors import PolicyError, SettlementRefused
@@ -23,11 +24,13 @@ from yibao.kernel.money import ONE, ZERO
 from yibao.kernel.tiers import HospitalTier
 
 __all__ = [
+    "ITEM_PAYMENT",
     "AccountCredit",
     "AccountRule",
     "AidTerms",
     "CareBenefit",
     "CareType",
+    "CasePayment",
     "CivilServantSubsidy",
     "Clause",
     "Deductible",
@@ -37,6 +40,7 @@ __all__ = [
     "LayerBasis",
     "MedicalAid",
     "OutOfAreaRules",
+    "PaymentMethod",
     "Policy",
     "PolicyBook",
     "Segment",
@@ -70,6 +74,15 @@ class LayerBasis(StrEnum):
     ABOVE_POOL_CAP = "above_pool_cap"
     #: the policy-range amount the person still bears, accumulated over the year (居民大病保险)
     PERSONAL_POLICY_SHARE = "personal_policy_share"
+
+
+class PaymentMethod(StrEnum):
+    """How the monthly clearing pays an institution for its settled visits."""
+
+    #: 按项目付费: the funds' payments of each settlement
+    ITEM = "item"
+    #: 按病组付费 (DRG): each stay at its group's weight, with the version of the DRG weights
+    DRG = "drg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +246,27 @@ class OutOfAreaRules:
 
 
 @dataclass(frozen=True, slots=True)
+class CasePayment:
+    """支付方式: the region's payment method, its exceptions per institution, and the version of
+    the DRG weights the clearing pays with (set whenever any institution is paid by DRG)."""
+
+    method: PaymentMethod
+    institutions: Mapping[str, PaymentMethod]
+    drg_weight_version: int | None
+    clause: Clause
+
+    def method_for(self, fixmedins_code: str) -> PaymentMethod:
+        """The institution's own method if the policy names it, else the region's."""
+        return self.institutions.get(fixmedins_code, self.method)
+
+
+#: no ``[payment]`` section: every institution is paid by item
+ITEM_PAYMENT = CasePayment(
+    PaymentMethod.ITEM, MappingProxyType({}), None, Clause("(no payment section)", "payment")
+)
+
+
+@dataclass(frozen=True, slots=True)
 class InsurancePlan:
     """One insurance type's benefits in a region."""
 
@@ -270,6 +304,7 @@ class Policy:
     retiree_psn_types: frozenset[str]
     plans: Mapping[InsuType, InsurancePlan]
     out_of_area: OutOfAreaRules | None = None
+    payment: CasePayment = ITEM_PAYMENT
 
     def plan(self, insutype: str) -> InsurancePlan:
         try:
