@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlalchemy import Connection, insert, select, update
 from yibao.casepay.list_case import case_of, main_diagnoses
 from yibao.casepay.tables import settlement_lists
 from yibao.drg.grouper import GROUPER, group
-from yibao.drg.model import Grouping
+from yibao.drg.model import Case, Grouping
 from yibao.kernel.errors import ConflictError, InvalidValue, NotFound
 from yibao.settlement.tables import settlements, visits
 
@@ -170,9 +170,8 @@ def _check(info: Mapping[str, Any], row: Any, caller: str) -> None:
         )
 
 
-def _case_json(case: Any) -> dict[str, Any]:
-    return {
-        "gender": case.gender, "age": case.age, "age_days": case.age_days, "weight": case.weight,
-        "los": case.los, "leaving_type": case.leaving_type, "diagnoses": list(case.diagnoses),
-        "procedures": list(case.procedures),
-    }  # fmt: skip
+def _case_json(case: Case) -> dict[str, Any]:
+    """The case as stored with the list (its id is the list's)."""
+    found = asdict(case)
+    del found["id"]
+    return found

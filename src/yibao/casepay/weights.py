@@ -46,6 +46,7 @@ __all__ = [
     "list_versions",
     "parse_years",
     "pay_settlement",
+    "stay_paid",
     "version_json",
 ]
 
@@ -227,13 +228,21 @@ def _why_by_item(listed: Any) -> str:
 
 
 def _charge(connection: Connection, setl_id: str, mdtrt_id: str) -> CaseCharge:
+    cost, psn, _ = stay_paid(connection, mdtrt_id)
+    return CaseCharge(setl_id, cost, psn)
+
+
+def stay_paid(connection: Connection, mdtrt_id: str) -> tuple[Decimal, Decimal, Decimal]:
+    """A stay's settlements in force (mid-stay and final, none reversed): Σ medfee_sumamt,
+    Σ psn_part_amt and Σ fund_pay_sumamt."""
+    s = settlements.c
     row = connection.execute(
-        select(func.sum(settlements.c.medfee_sumamt).label("cost"),
-               func.sum(settlements.c.psn_part_amt).label("psn"))
-        .where(settlements.c.mdtrt_id == mdtrt_id, settlements.c.kind != "reversal",
-               settlements.c.reversed_by.is_(None))
+        select(func.coalesce(func.sum(s.medfee_sumamt), 0).label("cost"),
+               func.coalesce(func.sum(s.psn_part_amt), 0).label("psn"),
+               func.coalesce(func.sum(s.fund_pay_sumamt), 0).label("fund"))
+        .where(s.mdtrt_id == mdtrt_id, s.kind != "reversal", s.reversed_by.is_(None))
     ).one()  # fmt: skip
-    return CaseCharge(setl_id, row.cost, row.psn)
+    return Decimal(row.cost), Decimal(row.psn), Decimal(row.fund)
 
 
 def _text(years: Iterable[int]) -> str:

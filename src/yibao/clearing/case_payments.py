@@ -15,12 +15,11 @@ An institution the deployment does not know, or a region with no policy in force
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from yibao.casepay.payment_model import PayKind
-from yibao.casepay.weights import pay_settlement
+from yibao.casepay.weights import pay_settlement, stay_paid
 from yibao.catalog.tables import institutions
 from yibao.clearing.model import Line, LineKind
 from yibao.clearing.settled import institution_settlements
@@ -76,7 +75,7 @@ def case_payment_lines(
         paid = pay_settlement(connection, setl_id=row.setl_id, version_no=version)
         if paid.kind not in (PayKind.STANDARD, PayKind.HIGH):
             continue
-        items = _fund_paid(connection, row.mdtrt_id)
+        items = stay_paid(connection, row.mdtrt_id)[2]
         difference = paid.fund_share - items
         if difference == ZERO:
             continue
@@ -97,13 +96,3 @@ def _reversed(connection: Connection, setl_id: str) -> bool:
         ).scalar_one_or_none()
         is not None
     )
-
-
-def _fund_paid(connection: Connection, mdtrt_id: str) -> Decimal:
-    s = settlements.c
-    total = connection.execute(
-        select(func.coalesce(func.sum(s.fund_pay_sumamt), 0)).where(
-            s.mdtrt_id == mdtrt_id, s.kind != "reversal", s.reversed_by.is_(None)
-        )
-    ).scalar_one()
-    return total if isinstance(total, Decimal) else Decimal(total)

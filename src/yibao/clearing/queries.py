@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from yibao.clearing.tables import appeals, consequences, deductions, payout_runs, payout_statements
+from yibao.clearing.periods import run_state
+from yibao.clearing.tables import appeals, consequences, deductions, payout_statements
 from yibao.crossregion.clearing_values import parse_period
 
 __all__ = ["list_consequences", "list_deductions", "list_statements"]
@@ -56,9 +57,7 @@ def list_statements(
 ) -> tuple[str | None, list[dict[str, Any]]]:
     """The state of the month's run (``None`` without one) and its statements by institution."""
     month = parse_period(period)
-    state = connection.execute(
-        select(payout_runs.c.state).where(payout_runs.c.period == month)
-    ).scalar_one_or_none()
+    state = run_state(connection, month)
     s = payout_statements.c
     rows = connection.execute(
         select(payout_statements).where(s.period == month).order_by(s.fixmedins_code)
